@@ -1,0 +1,7 @@
+/// An asset as reads return it, with its totals over every account.
+public struct AssetInfo: Hashable, Sendable {
+    public var code: AssetCode
+    public var scale: UInt8
+    /// Sums over every account of the asset; debits equal credits, posted and pending.
+    public var totals: Balance
+}

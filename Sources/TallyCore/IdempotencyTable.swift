@@ -1,0 +1,165 @@
+import DequeModule
+
+/// The retained idempotency keys: an append-only log of 32-byte entries in engine-time order,
+/// indexed by a ``HashIndex`` of 8-byte slots.
+///
+/// Entries live in chunks of ``chunkCapacity``; each chunk remembers the engine time of its newest
+/// entry, and a chunk is evicted as a whole once that time is older than the retention window. So
+/// a key is kept at least for the window, and longer only until the other keys of its chunk are
+/// old enough too; which keys are retained is a function of the operations and their times alone.
+///
+/// Memory per key: 32 bytes of entry plus 8 / load-factor bytes of index, the load factor being
+/// between 3/8 and 3/4: 42.7 to 53.3 bytes, plus the partly filled newest chunk.
+struct IdempotencyTable: Sendable {
+    struct Entry: Hashable, Sendable {
+        var key: UInt128
+        /// The ``ContentHasher`` fingerprint of the operation's content.
+        var fingerprint: UInt64
+        /// The remembered result, see ``Outcome``.
+        var outcome: UInt64
+    }
+
+    /// Packs an ``OperationResult`` into 64 bits: a transaction id with the top bit clear, or a
+    /// rejection with the top bit set, the code in bits 0-15 and the detail in bits 16-31.
+    enum Outcome {
+        static func encode(_ result: OperationResult) -> UInt64 {
+            if result.code.isOK {
+                return result.transactionID.rawValue
+            }
+            return 1 << 63 | UInt64(result.detail) << 16 | UInt64(result.code.rawValue)
+        }
+
+        static func decode(_ outcome: UInt64) -> OperationResult {
+            if outcome & (1 << 63) == 0 {
+                return OperationResult(code: .ok, transactionID: TransactionID(outcome))
+            }
+            return OperationResult(
+                code: ResultCode(rawValue: UInt16(truncatingIfNeeded: outcome)),
+                detail: UInt16(truncatingIfNeeded: outcome >> 16)
+            )
+        }
+    }
+
+    static let chunkCapacity = 4_096
+
+    private(set) var chunks: Deque<[Entry]> = []
+    /// Engine time (ns) of the newest entry of each chunk.
+    private(set) var chunkNewestTimes: Deque<UInt64> = []
+    /// Log position of the first entry of the first chunk; positions only grow.
+    private(set) var headPosition: UInt64 = 0
+    private(set) var count = 0
+    private var index: HashIndex
+    private let seed: UInt64
+
+    init(expectedCount: Int, seed: UInt64) {
+        self.index = HashIndex(minimumCapacity: expectedCount)
+        self.seed = seed
+    }
+
+    /// Bytes held by entries and index.
+    var memoryBytes: Int {
+        self.chunks.count * IdempotencyTable.chunkCapacity * MemoryLayout<Entry>.stride + self.index.memoryBytes
+    }
+
+    /// Slots in the hash index.
+    var indexCapacity: Int { self.index.capacity }
+
+    @inline(__always)
+    private func entry(atPosition position: UInt64) -> Entry {
+        let offset = Int(position &- self.headPosition)
+        return self.chunks[offset / IdempotencyTable.chunkCapacity][offset % IdempotencyTable.chunkCapacity]
+    }
+
+    /// The full log position of an entry from the low 32 bits kept in the index: fewer than 2^32
+    /// entries are live, so the offset from the head fits in 32 bits.
+    @inline(__always)
+    private func position(fromLow low: UInt32) -> UInt64 {
+        self.headPosition &+ UInt64(low &- UInt32(truncatingIfNeeded: self.headPosition))
+    }
+
+    @inline(__always)
+    func find(_ key: IdempotencyKey) -> Entry? {
+        let hash = Hashing.key(key.rawValue, seed: self.seed)
+        guard
+            let low = self.index.find(
+                hash: hash,
+                matches: { self.entry(atPosition: self.position(fromLow: $0)).key == key.rawValue }
+            )
+        else {
+            return nil
+        }
+        return self.entry(atPosition: self.position(fromLow: low))
+    }
+
+    /// Appends an entry at engine time `time` (never earlier than the previous one). Returns the
+    /// previous newest time of the chunk it went into, which undo needs; nil for a new chunk.
+    mutating func append(_ entry: Entry, time: UInt64) -> UInt64? {
+        precondition(self.count < Limits.retainedKeysMax, "retained keys limit")
+        let previousNewest: UInt64?
+        if let last = self.chunks.last, last.count < IdempotencyTable.chunkCapacity {
+            previousNewest = self.chunkNewestTimes[self.chunkNewestTimes.count - 1]
+            self.chunks[self.chunks.count - 1].append(entry)
+            self.chunkNewestTimes[self.chunkNewestTimes.count - 1] = time
+        } else {
+            previousNewest = nil
+            var chunk: [Entry] = []
+            chunk.reserveCapacity(IdempotencyTable.chunkCapacity)
+            chunk.append(entry)
+            self.chunks.append(chunk)
+            self.chunkNewestTimes.append(time)
+        }
+        let position = self.headPosition &+ UInt64(self.count)
+        self.count += 1
+        self.index.insert(hash: Hashing.key(entry.key, seed: self.seed), position: UInt32(truncatingIfNeeded: position))
+        return previousNewest
+    }
+
+    /// Undoes the last ``append(_:time:)``.
+    mutating func removeLast(previousNewest: UInt64?) {
+        let position = self.headPosition &+ UInt64(self.count - 1)
+        let entry = self.chunks[self.chunks.count - 1].removeLast()
+        self.index.remove(hash: Hashing.key(entry.key, seed: self.seed), position: UInt32(truncatingIfNeeded: position))
+        self.count -= 1
+        if let previousNewest {
+            self.chunkNewestTimes[self.chunkNewestTimes.count - 1] = previousNewest
+        } else {
+            precondition(self.chunks.last!.isEmpty)
+            self.chunks.removeLast()
+            self.chunkNewestTimes.removeLast()
+        }
+    }
+
+    /// Evicts every chunk whose newest entry is older than `cutoff` (engine ns). Returns how many
+    /// keys went.
+    @discardableResult
+    mutating func evict(olderThan cutoff: UInt64) -> Int {
+        var evicted = 0
+        while let newest = self.chunkNewestTimes.first, newest < cutoff {
+            let chunk = self.chunks.removeFirst()
+            self.chunkNewestTimes.removeFirst()
+            for (offset, entry) in chunk.enumerated() {
+                let position = self.headPosition &+ UInt64(offset)
+                self.index.remove(
+                    hash: Hashing.key(entry.key, seed: self.seed),
+                    position: UInt32(truncatingIfNeeded: position)
+                )
+            }
+            // Every chunk but the newest is full, so the head stays at a chunk boundary of the
+            // remaining log; after evicting a partly filled newest chunk the log is empty and
+            // continues from where that chunk ended.
+            self.headPosition &+= UInt64(chunk.count)
+            self.count -= chunk.count
+            evicted += chunk.count
+        }
+        return evicted
+    }
+
+    /// Every entry, oldest first, with its chunk's newest time.
+    func forEachEntry(_ body: (Entry) -> Void) {
+        for chunk in self.chunks {
+            for entry in chunk {
+                body(entry)
+            }
+        }
+    }
+}

@@ -1,0 +1,436 @@
+/// The ledger: a deterministic state machine from operations to results.
+///
+/// ``apply(_:at:results:)`` is the only way to change it. It reads no clock and no randomness and
+/// iterates no hash table for anything that matters: the same operations at the same engine times
+/// always produce the same results and the same ``digest()``. A rejected operation changes
+/// nothing (except that its idempotency key remembers the rejection, see docs/LEDGER.md).
+public struct Ledger: Sendable {
+    public let configuration: LedgerConfiguration
+
+    var assets = AssetTable()
+    var accounts: AccountTable
+    var aggregates = AggregateTable()
+    var keys: IdempotencyTable
+    var transactions = TransactionStore()
+    var holds = HoldBook()
+    var reversed = ReversedSet()
+
+    /// The id of the newest transaction; ids are gapless from 1.
+    var lastTransactionID: UInt64 = 0
+    /// Engine time (ns) of the newest batch; recorded times never go backwards.
+    var lastRecordedTime: UInt64 = 0
+    /// Operations whose result was not `ok`, counted once each.
+    var rejectedCount: UInt64 = 0
+    /// Batches applied.
+    var batchCount: UInt64 = 0
+
+    /// Engine time (ns) of the batch being applied.
+    var now: UInt64 = 0
+
+    // Undo state, used only while an atomic chain is being applied.
+    var undo: [UndoRecord] = []
+    var isRecordingUndo = false
+
+    // Scratch buffers reused by every operation, so the apply path does not allocate.
+    var scratchAccounts: [Int] = []
+    var scratchAssets: [AssetSum] = []
+    var scratchLegs: [Leg] = []
+    var scratchRecord: [UInt8] = []
+
+    /// Per-asset sums of one transaction's legs.
+    struct AssetSum {
+        var asset: UInt16
+        var firstLeg: Int
+        var debits: UInt128
+        var credits: UInt128
+    }
+
+    public init(configuration: LedgerConfiguration = LedgerConfiguration()) {
+        Limits.checkRelationships()
+        self.configuration = configuration
+        self.accounts = AccountTable(expectedCount: configuration.expectedAccounts, seed: configuration.hashSeed)
+        self.keys = IdempotencyTable(
+            expectedCount: configuration.expectedRetainedKeys,
+            seed: configuration.hashSeed ^ 0x9E37_79B9_7F4A_7C15
+        )
+        self.scratchAccounts.reserveCapacity(Limits.legsPerTransactionMax)
+        self.scratchAssets.reserveCapacity(Limits.assetsPerTransactionMax + 1)
+        self.scratchLegs.reserveCapacity(Limits.legsPerTransactionMax)
+        self.scratchRecord.reserveCapacity(4_096)
+    }
+
+    /// Applies every operation of `batch` in order at engine time `time`, writing one result per
+    /// operation into `results` (emptied first).
+    ///
+    /// The batch's recorded time is `time`, or the previous batch's when `time` is earlier: recorded
+    /// time never goes backwards. Returns the recorded time used.
+    @discardableResult
+    public mutating func apply(
+        _ batch: OperationBatch,
+        at time: Timestamp,
+        results: inout [OperationResult]
+    ) -> Timestamp {
+        results.removeAll(keepingCapacity: true)
+        self.now = max(time.nanosecondsSinceEpoch, self.lastRecordedTime)
+        self.lastRecordedTime = self.now
+        self.batchCount += 1
+        self.evictExpired()
+
+        var index = 0
+        let count = batch.count
+        while index < count {
+            guard batch.entries[index].isLinked else {
+                results.append(self.applyOne(batch, at: index))
+                index += 1
+                continue
+            }
+            var end = index
+            while end < count && batch.entries[end].isLinked {
+                end += 1
+            }
+            if end == count {
+                // The batch ended inside a chain: nothing of it is applied, and nothing is
+                // remembered under its keys, so the corrected chain can be sent again.
+                for _ in index..<count {
+                    results.append(.rejected(.linkedChainOpen))
+                }
+                break
+            }
+            self.applyChain(batch, range: index...end, results: &results)
+            index = end + 1
+        }
+        for result in results where !result.code.isOK {
+            self.rejectedCount += 1
+        }
+        return Timestamp(nanosecondsSinceEpoch: self.now)
+    }
+
+    /// Applies a whole batch and returns its results.
+    public mutating func apply(_ batch: OperationBatch, at time: Timestamp) -> [OperationResult] {
+        var results: [OperationResult] = []
+        self.apply(batch, at: time, results: &results)
+        return results
+    }
+
+    /// Applies one operation on its own at engine time `time`.
+    public mutating func apply(_ operation: Operation, at time: Timestamp) -> OperationResult {
+        self.apply(OperationBatch([operation]), at: time)[0]
+    }
+
+    // MARK: - Atomic chains
+
+    private mutating func applyChain(
+        _ batch: OperationBatch,
+        range: ClosedRange<Int>,
+        results: inout [OperationResult]
+    ) {
+        precondition(!self.isRecordingUndo && self.undo.isEmpty)
+        let savedLastTransactionID = self.lastTransactionID
+        self.isRecordingUndo = true
+        let firstResult = results.count
+        var failure: (index: Int, result: OperationResult)? = nil
+        for index in range {
+            let result = self.applyOne(batch, at: index)
+            results.append(result)
+            if !result.code.isOK {
+                failure = (index, result)
+                break
+            }
+        }
+        self.isRecordingUndo = false
+        guard let failure else {
+            self.undo.removeAll(keepingCapacity: true)
+            return
+        }
+
+        while let record = self.undo.popLast() {
+            self.revert(record)
+        }
+        self.lastTransactionID = savedLastTransactionID
+
+        // Every member reports the failure: the failing one its own code, the rest
+        // linked_operation_failed. Their keys remember it, so a retry of the same chain gets the
+        // same answer instead of succeeding later against different balances.
+        results.removeSubrange(firstResult...)
+        for index in range {
+            let result = index == failure.index ? failure.result : .rejected(.linkedOperationFailed)
+            results.append(result)
+            if case .some(let header) = self.header(of: batch, at: index), !result.isReplay {
+                self.rememberRejection(result, key: header.key, fingerprint: batch.fingerprint(at: index))
+            }
+        }
+    }
+
+    /// Remembers a rejection under `key` unless the key is invalid or already taken (a conflict,
+    /// a replay, or an earlier member of the same chain with the same key).
+    mutating func rememberRejection(_ result: OperationResult, key: IdempotencyKey, fingerprint: UInt64) {
+        guard key.rawValue != 0, result.code != .idempotencyConflict, self.keys.find(key) == nil else {
+            return
+        }
+        self.rememberOutcome(result, key: key, fingerprint: fingerprint)
+    }
+
+    mutating func rememberOutcome(_ result: OperationResult, key: IdempotencyKey, fingerprint: UInt64) {
+        let entry = IdempotencyTable.Entry(
+            key: key.rawValue,
+            fingerprint: fingerprint,
+            outcome: IdempotencyTable.Outcome.encode(result)
+        )
+        let previousNewest = self.keys.append(entry, time: self.now)
+        if self.isRecordingUndo {
+            self.undo.append(.keyAppended(previousNewest: previousNewest))
+        }
+    }
+
+    private mutating func revert(_ record: UndoRecord) {
+        switch record {
+        case .assetCreated:
+            self.assets.removeLast()
+        case .accountCreated(let bucketsCreated):
+            self.accounts.removeLast()
+            for _ in 0..<bucketsCreated {
+                self.aggregates.removeLast()
+            }
+        case .accountStatus(let account, let previous):
+            self.accounts.setStatus(previous, at: Int(account))
+        case .movement(let account, let side, let posted, let pendingIncrease, let pendingDecrease):
+            let record = self.accounts.records[Int(account)]
+            self.accounts.balances[Int(account)].revert(
+                side: side,
+                posted: posted,
+                pendingIncrease: pendingIncrease,
+                pendingDecrease: pendingDecrease
+            )
+            for bucket in [record.totalBucket, record.merchantBucket, record.partnerBucket] {
+                self.aggregates.balances[Int(bucket)].revert(
+                    side: side,
+                    posted: posted,
+                    pendingIncrease: pendingIncrease,
+                    pendingDecrease: pendingDecrease
+                )
+            }
+            self.assets.totals[Int(record.asset)].revert(
+                side: side,
+                posted: posted,
+                pendingIncrease: pendingIncrease,
+                pendingDecrease: pendingDecrease
+            )
+        case .keyAppended(let previousNewest):
+            self.keys.removeLast(previousNewest: previousNewest)
+        case .transactionAppended(let previousNewest):
+            self.transactions.removeLast(previousNewest: previousNewest)
+        case .holdInserted(let id):
+            self.holds.remove(id)
+        case .holdUpdated(let id, let previous):
+            self.holds.update(previous, id: id)
+        case .holdRemoved(let id, let previous):
+            self.holds.restore(previous, id: id)
+        case .reversed(let id):
+            self.reversed.remove(id)
+        }
+    }
+
+    // MARK: - Dispatch
+
+    private func header(of batch: OperationBatch, at index: Int) -> TransactionHeader? {
+        switch batch.entries[index].operation {
+        case .createAsset, .createAccount, .setAccountStatus, .expireHold:
+            return nil
+        case .post(let header, _, _, _), .hold(let header, _, _), .capture(let header, _, _),
+            .increaseHold(let header, _, _), .voidHold(let header, _, _), .reverse(let header, _, _):
+            return header
+        }
+    }
+
+    /// Applies the operation at `index`, handling its idempotency key.
+    private mutating func applyOne(_ batch: OperationBatch, at index: Int) -> OperationResult {
+        let stored = batch.entries[index].operation
+        let header: TransactionHeader
+        switch stored {
+        case .createAsset(let body):
+            return self.applyCreateAsset(body)
+        case .createAccount(let body):
+            return self.applyCreateAccount(body)
+        case .setAccountStatus(let body):
+            return self.applySetAccountStatus(body)
+        case .expireHold(let hold):
+            return self.applyExpire(hold: hold)
+        case .post(let body, _, _, _), .hold(let body, _, _), .capture(let body, _, _),
+            .increaseHold(let body, _, _), .voidHold(let body, _, _), .reverse(let body, _, _):
+            header = body
+        }
+
+        guard header.key.rawValue != 0 else {
+            return .rejected(.idempotencyKeyInvalid)
+        }
+        let fingerprint = batch.fingerprint(at: index)
+        if let entry = self.keys.find(header.key) {
+            guard entry.fingerprint == fingerprint else {
+                return .rejected(.idempotencyConflict)
+            }
+            var result = IdempotencyTable.Outcome.decode(entry.outcome)
+            result.isReplay = true
+            return result
+        }
+
+        let result: OperationResult
+        switch stored {
+        case .createAsset, .createAccount, .setAccountStatus, .expireHold:
+            preconditionFailure("handled above")
+        case .post(let header, let legs, let fxRates, let references):
+            result = self.applyPost(header, legs: legs, fxRates: fxRates, references: references, in: batch)
+        case .hold(let header, let terms, let references):
+            result = self.applyHold(header, terms, references: references, in: batch)
+        case .capture(let header, let terms, let references):
+            result = self.applyCapture(header, terms, references: references, in: batch)
+        case .increaseHold(let header, let terms, let references):
+            result = self.applyIncrease(header, terms, references: references, in: batch)
+        case .voidHold(let header, let hold, let references):
+            result = self.applyVoid(header, hold: hold, references: references, in: batch)
+        case .reverse(let header, let transaction, let references):
+            result = self.applyReverse(header, transaction: transaction, references: references, in: batch)
+        }
+        self.rememberOutcome(result, key: header.key, fingerprint: fingerprint)
+        return result
+    }
+
+    // MARK: - Shared steps
+
+    /// Drops keys and transaction records that have outlived their windows.
+    private mutating func evictExpired() {
+        let keyWindow = self.configuration.idempotencyWindowSeconds.multipliedReportingOverflow(
+            by: Timestamp.nanosecondsPerSecond
+        )
+        if !keyWindow.overflow, self.now > keyWindow.partialValue {
+            self.keys.evict(olderThan: self.now - keyWindow.partialValue)
+        }
+        let recordWindow = self.configuration.transactionRetentionSeconds.multipliedReportingOverflow(
+            by: Timestamp.nanosecondsPerSecond
+        )
+        if !recordWindow.overflow, self.now > recordWindow.partialValue {
+            self.transactions.evict(olderThan: self.now - recordWindow.partialValue)
+        }
+    }
+
+    /// Moves money on one account and everything that sums it (its aggregate buckets, its asset).
+    @inline(__always)
+    mutating func move(
+        _ account: Int,
+        _ side: Side,
+        posted: UInt128 = 0,
+        pendingIncrease: UInt128 = 0,
+        pendingDecrease: UInt128 = 0
+    ) {
+        let record = self.accounts.records[account]
+        self.accounts.balances[account].apply(
+            side: side,
+            posted: posted,
+            pendingIncrease: pendingIncrease,
+            pendingDecrease: pendingDecrease
+        )
+        self.aggregates.balances[Int(record.totalBucket)].apply(
+            side: side,
+            posted: posted,
+            pendingIncrease: pendingIncrease,
+            pendingDecrease: pendingDecrease
+        )
+        self.aggregates.balances[Int(record.merchantBucket)].apply(
+            side: side,
+            posted: posted,
+            pendingIncrease: pendingIncrease,
+            pendingDecrease: pendingDecrease
+        )
+        self.aggregates.balances[Int(record.partnerBucket)].apply(
+            side: side,
+            posted: posted,
+            pendingIncrease: pendingIncrease,
+            pendingDecrease: pendingDecrease
+        )
+        self.assets.totals[Int(record.asset)].apply(
+            side: side,
+            posted: posted,
+            pendingIncrease: pendingIncrease,
+            pendingDecrease: pendingDecrease
+        )
+        if self.isRecordingUndo {
+            self.undo.append(
+                .movement(
+                    account: UInt32(account),
+                    side: side,
+                    posted: posted,
+                    pendingIncrease: pendingIncrease,
+                    pendingDecrease: pendingDecrease
+                )
+            )
+        }
+    }
+
+    /// Takes the next transaction id.
+    @inline(__always)
+    mutating func nextTransactionID() -> TransactionID {
+        self.lastTransactionID += 1
+        return TransactionID(self.lastTransactionID)
+    }
+
+    /// Stores the record in ``scratchRecord`` as transaction `id`.
+    mutating func storeScratchRecord(_ id: TransactionID) {
+        let previousNewest = self.transactions.append(id: id, time: self.now, record: self.scratchRecord)
+        if self.isRecordingUndo {
+            self.undo.append(.transactionAppended(previousNewest: previousNewest))
+        }
+    }
+
+    /// The checks every money-moving operation makes on its header before its own: type, external
+    /// references, and actor and reason on adjustments.
+    func checkHeader(
+        _ header: TransactionHeader,
+        references: OperationBatch.ReferenceSlices
+    ) -> OperationResult? {
+        if !header.type.isValid {
+            return .rejected(.transactionTypeInvalid)
+        }
+        if references.paymentID.count > Limits.externalReferenceBytesMax {
+            return .rejected(.externalReferenceTooLong, detail: 0)
+        }
+        if references.providerReference.count > Limits.externalReferenceBytesMax {
+            return .rejected(.externalReferenceTooLong, detail: 1)
+        }
+        if header.type == .adjustment && (header.actor == 0 || header.reason == 0) {
+            return .rejected(.actorAndReasonRequired)
+        }
+        return nil
+    }
+
+    /// The status check for an account a movement touches.
+    @inline(__always)
+    func checkOpen(_ account: Int, detail: Int) -> OperationResult? {
+        switch self.accounts.records[account].status {
+        case .open: return nil
+        case .frozen: return .rejected(.accountFrozen, detail: detail)
+        case .closed: return .rejected(.accountClosed, detail: detail)
+        }
+    }
+
+    /// The balance-constraint check for adding `amount` on `side` of `account`, counting pending.
+    @inline(__always)
+    func checkConstraint(_ account: Int, side: Side, amount: UInt128, detail: Int) -> OperationResult? {
+        let flags = self.accounts.records[account].flags
+        let balance = self.accounts.balances[account]
+        // The asset volume check ran first, so none of these sums can overflow.
+        switch side {
+        case .debit:
+            if flags.contains(.debitsMustNotExceedCredits)
+                && balance.debitsPosted + balance.debitsPending + amount > balance.creditsPosted
+            {
+                return .rejected(.exceedsCredits, detail: detail)
+            }
+        case .credit:
+            if flags.contains(.creditsMustNotExceedDebits)
+                && balance.creditsPosted + balance.creditsPending + amount > balance.debitsPosted
+            {
+                return .rejected(.exceedsDebits, detail: detail)
+            }
+        }
+        return nil
+    }
+}
