@@ -59,7 +59,7 @@ extension Ledger {
             }
             return OperationResult(code: .ok, isReplay: true)
         }
-        guard self.accounts.count < Limits.accountsMax else {
+        guard self.accounts.count < self.configuration.accountsMax else {
             return .rejected(.accountsLimitReached)
         }
 

@@ -15,18 +15,24 @@ public struct LedgerConfiguration: Hashable, Sendable {
     public var expectedAccounts: Int
     /// Capacity hint: retained idempotency keys to make room for up front.
     public var expectedRetainedKeys: Int
+    /// The most accounts this ledger accepts (at most ``Limits/accountsMax``), so an operator can
+    /// bound its memory: creating more is `accounts_limit_reached`.
+    public var accountsMax: Int
 
     public init(
         idempotencyWindowSeconds: UInt64 = 30 * 86_400,
         transactionRetentionSeconds: UInt64 = 7 * 86_400,
         hashSeed: UInt64 = 0x5441_4C4C_595F_5345,
         expectedAccounts: Int = 1_024,
-        expectedRetainedKeys: Int = 16_384
+        expectedRetainedKeys: Int = 16_384,
+        accountsMax: Int = Limits.accountsMax
     ) {
+        precondition(accountsMax >= 0 && accountsMax <= Limits.accountsMax, "accountsMax above Limits.accountsMax")
         self.idempotencyWindowSeconds = idempotencyWindowSeconds
         self.transactionRetentionSeconds = transactionRetentionSeconds
         self.hashSeed = hashSeed
         self.expectedAccounts = expectedAccounts
         self.expectedRetainedKeys = expectedRetainedKeys
+        self.accountsMax = accountsMax
     }
 }

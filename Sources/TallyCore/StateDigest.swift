@@ -78,7 +78,8 @@ extension Ledger {
     /// account with its balance, every aggregate bucket, every open hold, every reversed id, every
     /// retained idempotency key (with the engine times that decide its eviction) and every retained
     /// transaction (its decoded content, not its in-memory encoding). It leaves out what never
-    /// changes a result: hash-table layouts and seeds, capacities, the expiry schedule.
+    /// changes a result: hash-table layouts and seeds, capacities, the expiry schedule, and the
+    /// operational statistics (batches and rejections counted), so a replayed retry changes nothing.
     public func digest() -> StateDigest {
         var writer = DigestWriter()
         writer.write(bytes: Array("tally-state-digest-v1".utf8))
@@ -86,7 +87,6 @@ extension Ledger {
         writer.write(self.configuration.transactionRetentionSeconds)
         writer.write(self.lastTransactionID)
         writer.write(self.lastRecordedTime)
-        writer.write(self.rejectedCount)
 
         writer.write(UInt64(self.assets.count))
         for index in 0..<self.assets.count {
