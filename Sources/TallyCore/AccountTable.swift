@@ -41,11 +41,13 @@ struct AccountTable: Sendable {
     /// The dense index of the account with `id`, if it exists.
     @inline(__always)
     func find(_ id: AccountID) -> Int? {
-        let hash = Hashing.account(id.rawValue, seed: self.seed)
-        guard let position = self.index.find(hash: hash, matches: { self.records[Int($0)].id == id }) else {
-            return nil
+        var probe = self.index.probe(hash: Hashing.account(id.rawValue, seed: self.seed))
+        while let position = self.index.next(&probe) {
+            if self.records[Int(position)].id == id {
+                return Int(position)
+            }
         }
-        return Int(position)
+        return nil
     }
 
     mutating func append(_ record: AccountRecord) -> Int {

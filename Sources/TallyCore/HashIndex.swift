@@ -37,24 +37,50 @@ struct HashIndex: Sendable {
         Int(truncatingIfNeeded: slot >> 32) & 0x7FFF_FFFF & self.mask
     }
 
-    /// The position stored under `hash` for which `matches` is true.
+    /// A walk along the probe run of one hash: ``next(_:)`` yields the positions whose tag matches,
+    /// for the owner to compare keys. Nothing is captured, so a lookup costs no reference counting.
+    struct Probe {
+        fileprivate var index: Int
+        fileprivate let tag: UInt64
+    }
+
     @inline(__always)
-    func find(hash: UInt64, matches: (UInt32) -> Bool) -> UInt32? {
+    func probe(hash: UInt64) -> Probe {
         let tag = HashIndex.tag(hash)
-        var index = Int(truncatingIfNeeded: tag) & 0x7FFF_FFFF & self.mask
+        return Probe(index: Int(truncatingIfNeeded: tag) & 0x7FFF_FFFF & self.mask, tag: tag)
+    }
+
+    /// The next position on the probe run whose tag matches, or nil at the run's end.
+    @inline(__always)
+    func next(_ probe: inout Probe) -> UInt32? {
         while true {
-            let slot = self.slots[index]
+            let slot = self.slots[probe.index]
             if slot == 0 {
                 return nil
             }
-            if slot >> 32 == tag {
-                let position = UInt32(truncatingIfNeeded: slot)
-                if matches(position) {
-                    return position
-                }
+            probe.index = (probe.index &+ 1) & self.mask
+            if slot >> 32 == probe.tag {
+                return UInt32(truncatingIfNeeded: slot)
             }
-            index = (index &+ 1) & self.mask
         }
+    }
+
+    /// The position stored under `hash` for which `matches` is true.
+    @inline(__always)
+    func find(hash: UInt64, matches: (UInt32) -> Bool) -> UInt32? {
+        var probe = self.probe(hash: hash)
+        while let position = self.next(&probe) {
+            if matches(position) {
+                return position
+            }
+        }
+        return nil
+    }
+
+    /// Loads the home slot of `hash` (see ``IdempotencyTable/touch(_:)``).
+    @inline(__always)
+    func touch(hash: UInt64) -> UInt64 {
+        self.slots[Int(truncatingIfNeeded: HashIndex.tag(hash)) & 0x7FFF_FFFF & self.mask]
     }
 
     /// Stores `position` under `hash`. The caller guarantees that its key is not present yet.

@@ -58,22 +58,21 @@ struct ContentHasher {
         self.combine(UInt64(truncatingIfNeeded: value >> 64))
     }
 
-    /// Folds in a byte string with its length, eight bytes to a word, little-endian.
+    /// Folds in a byte string with its length, eight bytes to a word, little-endian; a final partial
+    /// word is zero-padded.
     @inlinable
-    mutating func combine(bytes: ArraySlice<UInt8>) {
+    mutating func combine(bytes: UnsafeRawBufferPointer) {
         self.combine(UInt64(bytes.count))
-        var word: UInt64 = 0
-        var shift: UInt64 = 0
-        for byte in bytes {
-            word |= UInt64(byte) << shift
-            shift += 8
-            if shift == 64 {
-                self.combine(word)
-                word = 0
-                shift = 0
-            }
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            self.combine(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            offset += 8
         }
-        if shift != 0 {
+        if offset < bytes.count {
+            var word: UInt64 = 0
+            for (shift, index) in (offset..<bytes.count).enumerated() {
+                word |= UInt64(bytes[index]) << (shift * 8)
+            }
             self.combine(word)
         }
     }

@@ -42,10 +42,13 @@ struct IdempotencyTable: Sendable {
 
     static let chunkCapacity = 4_096
 
-    private(set) var chunks: Deque<[Entry]> = []
-    /// Engine time (ns) of the newest entry of each chunk.
-    private(set) var chunkNewestTimes: Deque<UInt64> = []
-    /// Log position of the first entry of the first chunk; positions only grow.
+    /// Full chunks, oldest first, and the engine time of each one's newest entry.
+    private var sealed: Deque<[Entry]> = []
+    private var sealedNewestTimes: Deque<UInt64> = []
+    /// The chunk being filled: empty only while the whole log is empty.
+    private var current: [Entry] = []
+    private var currentNewestTime: UInt64 = 0
+    /// Log position of the first entry of the oldest chunk; positions only grow.
     private(set) var headPosition: UInt64 = 0
     private(set) var count = 0
     private var index: HashIndex
@@ -56,9 +59,15 @@ struct IdempotencyTable: Sendable {
         self.seed = seed
     }
 
+    /// Engine time (ns) of the newest entry of each chunk, oldest chunk first.
+    var chunkNewestTimes: [UInt64] {
+        Array(self.sealedNewestTimes) + (self.current.isEmpty ? [] : [self.currentNewestTime])
+    }
+
     /// Bytes held by entries and index.
     var memoryBytes: Int {
-        self.chunks.count * IdempotencyTable.chunkCapacity * MemoryLayout<Entry>.stride + self.index.memoryBytes
+        (self.sealed.count + 1) * IdempotencyTable.chunkCapacity * MemoryLayout<Entry>.stride
+            + self.index.memoryBytes
     }
 
     /// Slots in the hash index.
@@ -67,7 +76,9 @@ struct IdempotencyTable: Sendable {
     @inline(__always)
     private func entry(atPosition position: UInt64) -> Entry {
         let offset = Int(position &- self.headPosition)
-        return self.chunks[offset / IdempotencyTable.chunkCapacity][offset % IdempotencyTable.chunkCapacity]
+        let chunk = offset / IdempotencyTable.chunkCapacity
+        let slot = offset % IdempotencyTable.chunkCapacity
+        return chunk < self.sealed.count ? self.sealed[chunk][slot] : self.current[slot]
     }
 
     /// The full log position of an entry from the low 32 bits kept in the index: fewer than 2^32
@@ -79,16 +90,21 @@ struct IdempotencyTable: Sendable {
 
     @inline(__always)
     func find(_ key: IdempotencyKey) -> Entry? {
-        let hash = Hashing.key(key.rawValue, seed: self.seed)
-        guard
-            let low = self.index.find(
-                hash: hash,
-                matches: { self.entry(atPosition: self.position(fromLow: $0)).key == key.rawValue }
-            )
-        else {
-            return nil
+        var probe = self.index.probe(hash: Hashing.key(key.rawValue, seed: self.seed))
+        while let low = self.index.next(&probe) {
+            let entry = self.entry(atPosition: self.position(fromLow: low))
+            if entry.key == key.rawValue {
+                return entry
+            }
         }
-        return self.entry(atPosition: self.position(fromLow: low))
+        return nil
+    }
+
+    /// Loads the index slot where `key` would be found, so that a later ``find(_:)`` hits the cache.
+    /// Loads for many keys issued back to back overlap their memory latency.
+    @inline(__always)
+    func touch(_ key: IdempotencyKey) -> UInt64 {
+        self.index.touch(hash: Hashing.key(key.rawValue, seed: self.seed))
     }
 
     /// Appends an entry at engine time `time` (never earlier than the previous one). Returns the
@@ -96,18 +112,19 @@ struct IdempotencyTable: Sendable {
     mutating func append(_ entry: Entry, time: UInt64) -> UInt64? {
         precondition(self.count < Limits.retainedKeysMax, "retained keys limit")
         let previousNewest: UInt64?
-        if let last = self.chunks.last, last.count < IdempotencyTable.chunkCapacity {
-            previousNewest = self.chunkNewestTimes[self.chunkNewestTimes.count - 1]
-            self.chunks[self.chunks.count - 1].append(entry)
-            self.chunkNewestTimes[self.chunkNewestTimes.count - 1] = time
+        if !self.current.isEmpty && self.current.count < IdempotencyTable.chunkCapacity {
+            previousNewest = self.currentNewestTime
         } else {
             previousNewest = nil
-            var chunk: [Entry] = []
-            chunk.reserveCapacity(IdempotencyTable.chunkCapacity)
-            chunk.append(entry)
-            self.chunks.append(chunk)
-            self.chunkNewestTimes.append(time)
+            if !self.current.isEmpty {
+                self.sealed.append(self.current)
+                self.sealedNewestTimes.append(self.currentNewestTime)
+                self.current = []
+            }
+            self.current.reserveCapacity(IdempotencyTable.chunkCapacity)
         }
+        self.current.append(entry)
+        self.currentNewestTime = time
         let position = self.headPosition &+ UInt64(self.count)
         self.count += 1
         self.index.insert(hash: Hashing.key(entry.key, seed: self.seed), position: UInt32(truncatingIfNeeded: position))
@@ -117,15 +134,19 @@ struct IdempotencyTable: Sendable {
     /// Undoes the last ``append(_:time:)``.
     mutating func removeLast(previousNewest: UInt64?) {
         let position = self.headPosition &+ UInt64(self.count - 1)
-        let entry = self.chunks[self.chunks.count - 1].removeLast()
+        let entry = self.current.removeLast()
         self.index.remove(hash: Hashing.key(entry.key, seed: self.seed), position: UInt32(truncatingIfNeeded: position))
         self.count -= 1
         if let previousNewest {
-            self.chunkNewestTimes[self.chunkNewestTimes.count - 1] = previousNewest
+            self.currentNewestTime = previousNewest
         } else {
-            precondition(self.chunks.last!.isEmpty)
-            self.chunks.removeLast()
-            self.chunkNewestTimes.removeLast()
+            precondition(self.current.isEmpty)
+            if let chunk = self.sealed.popLast() {
+                self.current = chunk
+                self.currentNewestTime = self.sealedNewestTimes.removeLast()
+            } else {
+                self.currentNewestTime = 0
+            }
         }
     }
 
@@ -134,32 +155,44 @@ struct IdempotencyTable: Sendable {
     @discardableResult
     mutating func evict(olderThan cutoff: UInt64) -> Int {
         var evicted = 0
-        while let newest = self.chunkNewestTimes.first, newest < cutoff {
-            let chunk = self.chunks.removeFirst()
-            self.chunkNewestTimes.removeFirst()
-            for (offset, entry) in chunk.enumerated() {
-                let position = self.headPosition &+ UInt64(offset)
-                self.index.remove(
-                    hash: Hashing.key(entry.key, seed: self.seed),
-                    position: UInt32(truncatingIfNeeded: position)
-                )
-            }
-            // Every chunk but the newest is full, so the head stays at a chunk boundary of the
-            // remaining log; after evicting a partly filled newest chunk the log is empty and
-            // continues from where that chunk ended.
-            self.headPosition &+= UInt64(chunk.count)
-            self.count -= chunk.count
-            evicted += chunk.count
+        while let newest = self.sealedNewestTimes.first, newest < cutoff {
+            self.sealedNewestTimes.removeFirst()
+            evicted += self.evictOldest(self.sealed.removeFirst())
+        }
+        if self.sealed.isEmpty, !self.current.isEmpty, self.currentNewestTime < cutoff {
+            let chunk = self.current
+            self.current = []
+            self.currentNewestTime = 0
+            evicted += self.evictOldest(chunk)
         }
         return evicted
     }
 
-    /// Every entry, oldest first, with its chunk's newest time.
+    /// Removes the oldest chunk's keys from the index and moves the head past it. Every chunk but
+    /// the newest is full, so the head stays at a chunk boundary of the remaining log; after the
+    /// newest chunk goes, the log is empty and continues from where that chunk ended.
+    private mutating func evictOldest(_ chunk: [Entry]) -> Int {
+        for (offset, entry) in chunk.enumerated() {
+            let position = self.headPosition &+ UInt64(offset)
+            self.index.remove(
+                hash: Hashing.key(entry.key, seed: self.seed),
+                position: UInt32(truncatingIfNeeded: position)
+            )
+        }
+        self.headPosition &+= UInt64(chunk.count)
+        self.count -= chunk.count
+        return chunk.count
+    }
+
+    /// Every entry, oldest first.
     func forEachEntry(_ body: (Entry) -> Void) {
-        for chunk in self.chunks {
+        for chunk in self.sealed {
             for entry in chunk {
                 body(entry)
             }
+        }
+        for entry in self.current {
+            body(entry)
         }
     }
 }

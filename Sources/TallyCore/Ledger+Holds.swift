@@ -3,7 +3,7 @@ extension Ledger {
         _ header: TransactionHeader,
         _ terms: HoldTerms,
         references: OperationBatch.ReferenceSlices,
-        in batch: OperationBatch
+        in batch: BatchView
     ) -> OperationResult {
         if let rejection = self.checkHeader(header, references: references) {
             return rejection
@@ -51,17 +51,13 @@ extension Ledger {
         if self.isRecordingUndo {
             self.undo.append(.holdInserted(id))
         }
-        self.scratchRecord.removeAll(keepingCapacity: true)
-        self.scratchRecord.appendRecordHeader(
-            kind: .hold,
-            header: header,
-            recordedTime: self.now,
-            deadline: hold.deadline
-        )
-        self.scratchRecord.appendHoldLegs(debit: debit, credit: credit, amount: terms.amount)
-        self.scratchRecord.appendRates(EmptyCollection())
-        self.scratchRecord.appendReferences(references, from: batch.referenceBytes)
-        self.storeScratchRecord(id)
+        let now = self.now
+        self.storeRecord(id, bytesMax: RecordWriter.bytesMax(legs: 2, rates: 0)) { writer in
+            writer.header(kind: .hold, header: header, recordedTime: now, deadline: hold.deadline)
+            writer.holdLegs(debit: debit, credit: credit, amount: terms.amount)
+            writer.noRates()
+            writer.references(references, in: batch)
+        }
         self.assertBalanced()
         return .ok(id)
     }
@@ -70,7 +66,7 @@ extension Ledger {
         _ header: TransactionHeader,
         _ terms: CaptureTerms,
         references: OperationBatch.ReferenceSlices,
-        in batch: OperationBatch
+        in batch: BatchView
     ) -> OperationResult {
         if let rejection = self.checkHeader(header, references: references) {
             return rejection
@@ -112,19 +108,20 @@ extension Ledger {
                 self.undo.append(.holdUpdated(terms.hold, previous: hold))
             }
         }
-        self.scratchRecord.removeAll(keepingCapacity: true)
-        self.scratchRecord.appendRecordHeader(
-            kind: .capture,
-            header: header,
-            recordedTime: self.now,
-            link: terms.hold,
-            released: released,
-            isFinal: terms.isFinal
-        )
-        self.scratchRecord.appendHoldLegs(debit: debit, credit: credit, amount: terms.amount)
-        self.scratchRecord.appendRates(EmptyCollection())
-        self.scratchRecord.appendReferences(references, from: batch.referenceBytes)
-        self.storeScratchRecord(id)
+        let now = self.now
+        self.storeRecord(id, bytesMax: RecordWriter.bytesMax(legs: 2, rates: 0)) { writer in
+            writer.header(
+                kind: .capture,
+                header: header,
+                recordedTime: now,
+                link: terms.hold,
+                released: released,
+                isFinal: terms.isFinal
+            )
+            writer.holdLegs(debit: debit, credit: credit, amount: terms.amount)
+            writer.noRates()
+            writer.references(references, in: batch)
+        }
         self.assertBalanced()
         return .ok(id)
     }
@@ -133,7 +130,7 @@ extension Ledger {
         _ header: TransactionHeader,
         _ terms: IncreaseTerms,
         references: OperationBatch.ReferenceSlices,
-        in batch: OperationBatch
+        in batch: BatchView
     ) -> OperationResult {
         if let rejection = self.checkHeader(header, references: references) {
             return rejection
@@ -165,12 +162,13 @@ extension Ledger {
         if self.isRecordingUndo {
             self.undo.append(.holdUpdated(terms.hold, previous: previous))
         }
-        self.scratchRecord.removeAll(keepingCapacity: true)
-        self.scratchRecord.appendRecordHeader(kind: .increaseHold, header: header, recordedTime: self.now, link: terms.hold)
-        self.scratchRecord.appendHoldLegs(debit: debit, credit: credit, amount: terms.amount)
-        self.scratchRecord.appendRates(EmptyCollection())
-        self.scratchRecord.appendReferences(references, from: batch.referenceBytes)
-        self.storeScratchRecord(id)
+        let now = self.now
+        self.storeRecord(id, bytesMax: RecordWriter.bytesMax(legs: 2, rates: 0)) { writer in
+            writer.header(kind: .increaseHold, header: header, recordedTime: now, link: terms.hold)
+            writer.holdLegs(debit: debit, credit: credit, amount: terms.amount)
+            writer.noRates()
+            writer.references(references, in: batch)
+        }
         self.assertBalanced()
         return .ok(id)
     }
@@ -179,7 +177,7 @@ extension Ledger {
         _ header: TransactionHeader,
         hold holdID: TransactionID,
         references: OperationBatch.ReferenceSlices,
-        in batch: OperationBatch
+        in batch: BatchView
     ) -> OperationResult {
         if let rejection = self.checkHeader(header, references: references) {
             return rejection
@@ -191,18 +189,13 @@ extension Ledger {
         }
         // Releasing is allowed on frozen accounts: it only gives back what a hold reserved.
         let id = self.release(hold, holdID)
-        self.scratchRecord.removeAll(keepingCapacity: true)
-        self.scratchRecord.appendRecordHeader(
-            kind: .voidHold,
-            header: header,
-            recordedTime: self.now,
-            link: holdID,
-            released: hold.remaining
-        )
-        self.scratchRecord.appendHoldLegs(debit: Int(hold.debit), credit: Int(hold.credit), amount: hold.remaining)
-        self.scratchRecord.appendRates(EmptyCollection())
-        self.scratchRecord.appendReferences(references, from: batch.referenceBytes)
-        self.storeScratchRecord(id)
+        let now = self.now
+        self.storeRecord(id, bytesMax: RecordWriter.bytesMax(legs: 2, rates: 0)) { writer in
+            writer.header(kind: .voidHold, header: header, recordedTime: now, link: holdID, released: hold.remaining)
+            writer.holdLegs(debit: Int(hold.debit), credit: Int(hold.credit), amount: hold.remaining)
+            writer.noRates()
+            writer.references(references, in: batch)
+        }
         self.assertBalanced()
         return .ok(id)
     }
@@ -215,21 +208,19 @@ extension Ledger {
             return .rejected(.holdNotDue)
         }
         let id = self.release(hold, holdID)
-        self.scratchRecord.removeAll(keepingCapacity: true)
-        self.scratchRecord.appendRecordHeader(
-            kind: .expireHold,
-            header: TransactionHeader(key: 0, type: hold.type),
-            recordedTime: self.now,
-            link: holdID,
-            released: hold.remaining
-        )
-        self.scratchRecord.appendHoldLegs(debit: Int(hold.debit), credit: Int(hold.credit), amount: hold.remaining)
-        self.scratchRecord.appendRates(EmptyCollection())
-        self.scratchRecord.appendReferences(
-            OperationBatch.ReferenceSlices(paymentID: .empty, providerReference: .empty),
-            from: []
-        )
-        self.storeScratchRecord(id)
+        let now = self.now
+        self.storeRecord(id, bytesMax: RecordWriter.bytesMax(legs: 2, rates: 0)) { writer in
+            writer.header(
+                kind: .expireHold,
+                header: TransactionHeader(key: 0, type: hold.type),
+                recordedTime: now,
+                link: holdID,
+                released: hold.remaining
+            )
+            writer.holdLegs(debit: Int(hold.debit), credit: Int(hold.credit), amount: hold.remaining)
+            writer.noRates()
+            writer.noReferences()
+        }
         self.assertBalanced()
         return .ok(id)
     }
@@ -247,7 +238,7 @@ extension Ledger {
     }
 
     /// The open hold `id`, or why it cannot be acted on: unknown, finished, or past its deadline.
-    private func openHold(_ id: TransactionID) -> HoldLookup {
+    private mutating func openHold(_ id: TransactionID) -> HoldLookup {
         guard let hold = self.holds[id] else {
             return .rejected(.rejected(self.isFinishedHold(id) ? .holdAlreadyFinal : .holdNotFound))
         }
@@ -258,13 +249,13 @@ extension Ledger {
     }
 
     /// Whether `id` is a retained hold transaction that is no longer open.
-    private func isFinishedHold(_ id: TransactionID) -> Bool {
+    private mutating func isFinishedHold(_ id: TransactionID) -> Bool {
         self.transactions.withRecord(id) { OperationKind(rawValue: $0.first ?? 0) == .hold } ?? false
     }
 
     /// Checks that `amount` more pending on a hold's accounts keeps the asset volume in range and
     /// both accounts within their constraints.
-    private func checkAddedPending(debit: Int, credit: Int, amount: UInt128, asset: UInt16) -> OperationResult? {
+    private mutating func checkAddedPending(debit: Int, credit: Int, amount: UInt128, asset: UInt16) -> OperationResult? {
         if !self.assets.canAddVolume(amount, asset: asset) {
             return .rejected(.amountOverflow)
         }

@@ -6,118 +6,108 @@ extension Ledger {
         legs legSlice: OperationBatch.Slice,
         fxRates rateSlice: OperationBatch.Slice,
         references: OperationBatch.ReferenceSlices,
-        in batch: OperationBatch
+        in batch: BatchView
     ) -> OperationResult {
         if let rejection = self.checkHeader(header, references: references) {
             return rejection
         }
-        let legs = batch.legs[legSlice.range]
-        if legs.count < Limits.legsPerTransactionMin {
+        if legSlice.count < Limits.legsPerTransactionMin {
             return .rejected(.legsTooFew)
         }
-        if legs.count > Limits.legsPerTransactionMax {
+        if legSlice.count > Limits.legsPerTransactionMax {
             return .rejected(.legsTooMany)
         }
         if rateSlice.count > Limits.fxRatesPerTransactionMax {
             return .rejected(.fxRateInvalid, detail: Limits.fxRatesPerTransactionMax)
         }
-        if let rejection = self.resolveNewLegs(legs) {
+        let legs = batch.legs(legSlice)
+        let rates = batch.fxRates(rateSlice)
+        return LegScratch.with(legCount: legs.count) { scratch in
+            self.applyPost(header, legs: legs, rates: rates, references: references, in: batch, &scratch)
+        }
+    }
+
+    private mutating func applyPost(
+        _ header: TransactionHeader,
+        legs: UnsafeBufferPointer<Leg>,
+        rates: UnsafeBufferPointer<FXRate>,
+        references: OperationBatch.ReferenceSlices,
+        in batch: BatchView,
+        _ scratch: inout LegScratch
+    ) -> OperationResult {
+        if let rejection = self.resolveNewLegs(legs, &scratch) {
             return rejection
         }
-        if let rejection = self.sumLegsByAsset(legs) {
+        if let rejection = self.sumLegsByAsset(legs, &scratch) {
             return rejection
         }
-        if let rejection = self.checkFXRates(batch.fxRates[rateSlice.range]) {
+        if let rejection = self.checkFXRates(rates, scratch) {
             return rejection
         }
-        if let rejection = self.checkVolumesAndConstraints(legs) {
+        if let rejection = self.checkVolumesAndConstraints(legs, scratch) {
             return rejection
         }
 
         let id = self.nextTransactionID()
-        var index = 0
-        for leg in legs {
-            self.move(self.scratchAccounts[index], leg.side, posted: leg.amount)
-            index += 1
+        for index in 0..<legs.count {
+            self.move(scratch.account(index), legs[index].side, posted: legs[index].amount)
         }
-        self.scratchRecord.removeAll(keepingCapacity: true)
-        self.scratchRecord.appendRecordHeader(
-            kind: .post,
-            header: header,
-            recordedTime: self.now
-        )
-        self.scratchRecord.appendLegs(legs, accounts: self.scratchAccounts)
-        self.scratchRecord.appendRates(batch.fxRates[rateSlice.range])
-        self.scratchRecord.appendReferences(references, from: batch.referenceBytes)
-        self.storeScratchRecord(id)
+        let now = self.now
+        let accounts = scratch.accounts
+        self.storeRecord(id, bytesMax: RecordWriter.bytesMax(legs: legs.count, rates: rates.count)) { writer in
+            writer.header(kind: .post, header: header, recordedTime: now)
+            writer.legs(legs, accounts: accounts)
+            writer.rates(rates)
+            writer.references(references, in: batch)
+        }
         self.assertBalanced()
         return .ok(id)
     }
 
-    /// Resolves the accounts of new legs into ``scratchAccounts``, checking each leg in order:
-    /// amount non-zero, account known, account not already in an earlier leg, account open.
-    mutating func resolveNewLegs(_ legs: ArraySlice<Leg>) -> OperationResult? {
-        self.scratchAccounts.removeAll(keepingCapacity: true)
-        var index = 0
-        for leg in legs {
+    /// Resolves the accounts of new legs into `scratch`, checking each leg in order: amount
+    /// non-zero, account known, account not already in an earlier leg, account open.
+    mutating func resolveNewLegs(_ legs: UnsafeBufferPointer<Leg>, _ scratch: inout LegScratch) -> OperationResult? {
+        for index in 0..<legs.count {
+            let leg = legs[index]
             if leg.amount == 0 {
                 return .rejected(.amountZero, detail: index)
             }
             guard leg.account.rawValue != 0, let account = self.accounts.find(leg.account) else {
                 return .rejected(.accountUnknown, detail: index)
             }
-            if self.scratchAccounts.contains(account) {
+            if scratch.containsAccount(account) {
                 return .rejected(.accountsMustBeDistinct, detail: index)
             }
             if let rejection = self.checkOpen(account, detail: index) {
                 return rejection
             }
-            self.scratchAccounts.append(account)
-            index += 1
+            scratch.appendAccount(account)
         }
         return nil
     }
 
-    /// Sums the legs per asset into ``scratchAssets`` (assets in order of first appearance) and
-    /// checks that every asset balances. ``scratchAccounts`` must hold the legs' accounts.
-    mutating func sumLegsByAsset(_ legs: ArraySlice<Leg>) -> OperationResult? {
-        self.scratchAssets.removeAll(keepingCapacity: true)
-        var index = 0
-        for leg in legs {
-            let asset = self.accounts.records[self.scratchAccounts[index]].asset
-            var slot = 0
-            while slot < self.scratchAssets.count && self.scratchAssets[slot].asset != asset {
-                slot += 1
+    /// Sums the legs per asset into `scratch` (assets in order of first appearance) and checks that
+    /// every asset balances. `scratch` must hold the legs' accounts.
+    mutating func sumLegsByAsset(_ legs: UnsafeBufferPointer<Leg>, _ scratch: inout LegScratch) -> OperationResult? {
+        for index in 0..<legs.count {
+            let asset = self.accounts.records[scratch.account(index)].asset
+            if !scratch.add(legs[index].amount, side: legs[index].side, asset: asset, firstLeg: index) {
+                return .rejected(.amountOverflow, detail: index)
             }
-            if slot == self.scratchAssets.count {
-                self.scratchAssets.append(AssetSum(asset: asset, firstLeg: index, debits: 0, credits: 0))
-            }
-            switch leg.side {
-            case .debit:
-                let (sum, overflow) = self.scratchAssets[slot].debits.addingReportingOverflow(leg.amount)
-                if overflow {
-                    return .rejected(.amountOverflow, detail: index)
-                }
-                self.scratchAssets[slot].debits = sum
-            case .credit:
-                let (sum, overflow) = self.scratchAssets[slot].credits.addingReportingOverflow(leg.amount)
-                if overflow {
-                    return .rejected(.amountOverflow, detail: index)
-                }
-                self.scratchAssets[slot].credits = sum
-            }
-            index += 1
         }
-        for sum in self.scratchAssets where sum.debits != sum.credits {
-            return .rejected(.unbalanced, detail: sum.firstLeg)
+        for slot in 0..<scratch.sumCount {
+            let sum = scratch.sum(slot)
+            if sum.debits != sum.credits {
+                return .rejected(.unbalanced, detail: Int(sum.firstLeg))
+            }
         }
         return nil
     }
 
-    /// Checks the FX rates against the assets in ``scratchAssets``: none for one asset; for
-    /// several, every rate well-formed and the rates connecting all the assets.
-    func checkFXRates(_ rates: ArraySlice<FXRate>) -> OperationResult? {
-        let assetCount = self.scratchAssets.count
+    /// Checks the FX rates against the assets summed in `scratch`: none for one asset; for several,
+    /// every rate well-formed and the rates connecting all the assets.
+    mutating func checkFXRates(_ rates: UnsafeBufferPointer<FXRate>, _ scratch: LegScratch) -> OperationResult? {
+        let assetCount = scratch.sumCount
         if assetCount == 1 {
             return rates.isEmpty ? nil : .rejected(.fxRateUnexpected)
         }
@@ -133,18 +123,17 @@ extension Ledger {
                 return slot
             }
             func slotOf(_ code: AssetCode) -> Int? {
-                guard let asset = self.assets.index(of: code) else { return nil }
-                return self.scratchAssets.firstIndex(where: { $0.asset == asset })
+                self.assets.index(of: code).flatMap { scratch.slot(of: $0) }
             }
             var components = assetCount
-            var index = 0
-            for rate in rates {
+            for index in 0..<rates.count {
+                let rate = rates[index]
                 guard rate.numerator != 0, rate.denominator != 0,
                     let base = slotOf(rate.base), let quote = slotOf(rate.quote), base != quote
                 else {
                     return .rejected(.fxRateInvalid, detail: index)
                 }
-                let repeatsPair = rates.prefix(index).contains {
+                let repeatsPair = UnsafeBufferPointer(rebasing: rates[..<index]).contains {
                     ($0.base == rate.base && $0.quote == rate.quote) || ($0.base == rate.quote && $0.quote == rate.base)
                 }
                 if repeatsPair {
@@ -155,29 +144,30 @@ extension Ledger {
                     parent[baseRoot] = quoteRoot
                     components -= 1
                 }
-                index += 1
             }
             return components == 1 ? nil : .rejected(.fxRateMissing)
         }
     }
 
-    /// Checks, for legs resolved into ``scratchAccounts`` and summed into ``scratchAssets``, that no
-    /// asset's volume overflows and then that no leg breaks its account's balance constraint.
-    func checkVolumesAndConstraints(_ legs: ArraySlice<Leg>) -> OperationResult? {
-        for sum in self.scratchAssets where !self.assets.canAddVolume(sum.debits, asset: sum.asset) {
-            return .rejected(.amountOverflow, detail: sum.firstLeg)
+    /// Checks, for legs resolved and summed in `scratch`, that no asset's volume overflows and then
+    /// that no leg breaks its account's balance constraint.
+    mutating func checkVolumesAndConstraints(_ legs: UnsafeBufferPointer<Leg>, _ scratch: LegScratch) -> OperationResult? {
+        for slot in 0..<scratch.sumCount {
+            let sum = scratch.sum(slot)
+            if !self.assets.canAddVolume(sum.debits, asset: sum.asset) {
+                return .rejected(.amountOverflow, detail: Int(sum.firstLeg))
+            }
         }
-        var index = 0
-        for leg in legs {
+        for index in 0..<legs.count {
+            let leg = legs[index]
             if let rejection = self.checkConstraint(
-                self.scratchAccounts[index],
+                scratch.account(index),
                 side: leg.side,
                 amount: leg.amount,
                 detail: index
             ) {
                 return rejection
             }
-            index += 1
         }
         return nil
     }

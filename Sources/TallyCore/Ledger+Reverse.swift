@@ -4,7 +4,7 @@ extension Ledger {
         _ header: TransactionHeader,
         transaction: TransactionID,
         references: OperationBatch.ReferenceSlices,
-        in batch: OperationBatch
+        in batch: BatchView
     ) -> OperationResult {
         if let rejection = self.checkHeader(header, references: references) {
             return rejection
@@ -23,36 +23,54 @@ extension Ledger {
         }
 
         let mirror = original.legs.map { Leg(account: $0.account, side: $0.side.opposite, amount: $0.amount) }
-        self.scratchAccounts.removeAll(keepingCapacity: true)
-        for (index, leg) in mirror.enumerated() {
-            // Accounts are never deleted, so every account of a retained record exists.
-            let account = self.accounts.find(leg.account)!
-            if let rejection = self.checkOpen(account, detail: index) {
+        return mirror.withUnsafeBufferPointer { mirror in
+            original.fxRates.withUnsafeBufferPointer { rates in
+                self.postReversal(header, of: transaction, mirror: mirror, rates: rates, references: references, in: batch)
+            }
+        }
+    }
+
+    private mutating func postReversal(
+        _ header: TransactionHeader,
+        of transaction: TransactionID,
+        mirror: UnsafeBufferPointer<Leg>,
+        rates: UnsafeBufferPointer<FXRate>,
+        references: OperationBatch.ReferenceSlices,
+        in batch: BatchView
+    ) -> OperationResult {
+        LegScratch.with(legCount: mirror.count) { scratch in
+            for index in 0..<mirror.count {
+                // Accounts are never deleted, so every account of a retained record exists.
+                let account = self.accounts.find(mirror[index].account)!
+                if let rejection = self.checkOpen(account, detail: index) {
+                    return rejection
+                }
+                scratch.appendAccount(account)
+            }
+            let sumResult = self.sumLegsByAsset(mirror, &scratch)
+            precondition(sumResult == nil, "the mirror of a balanced transaction is balanced")
+            if let rejection = self.checkVolumesAndConstraints(mirror, scratch) {
                 return rejection
             }
-            self.scratchAccounts.append(account)
-        }
-        let sumResult = self.sumLegsByAsset(mirror[...])
-        precondition(sumResult == nil, "the mirror of a balanced transaction is balanced")
-        if let rejection = self.checkVolumesAndConstraints(mirror[...]) {
-            return rejection
-        }
 
-        let id = self.nextTransactionID()
-        for (index, leg) in mirror.enumerated() {
-            self.move(self.scratchAccounts[index], leg.side, posted: leg.amount)
+            let id = self.nextTransactionID()
+            for index in 0..<mirror.count {
+                self.move(scratch.account(index), mirror[index].side, posted: mirror[index].amount)
+            }
+            self.reversed.insert(transaction)
+            if self.isRecordingUndo {
+                self.undo.append(.reversed(transaction))
+            }
+            let now = self.now
+            let accounts = scratch.accounts
+            self.storeRecord(id, bytesMax: RecordWriter.bytesMax(legs: mirror.count, rates: rates.count)) { writer in
+                writer.header(kind: .reverse, header: header, recordedTime: now, link: transaction)
+                writer.legs(mirror, accounts: accounts)
+                writer.rates(rates)
+                writer.references(references, in: batch)
+            }
+            self.assertBalanced()
+            return .ok(id)
         }
-        self.reversed.insert(transaction)
-        if self.isRecordingUndo {
-            self.undo.append(.reversed(transaction))
-        }
-        self.scratchRecord.removeAll(keepingCapacity: true)
-        self.scratchRecord.appendRecordHeader(kind: .reverse, header: header, recordedTime: self.now, link: transaction)
-        self.scratchRecord.appendLegs(mirror, accounts: self.scratchAccounts)
-        self.scratchRecord.appendRates(original.fxRates)
-        self.scratchRecord.appendReferences(references, from: batch.referenceBytes)
-        self.storeScratchRecord(id)
-        self.assertBalanced()
-        return .ok(id)
     }
 }

@@ -31,19 +31,8 @@ public struct Ledger: Sendable {
     var undo: [UndoRecord] = []
     var isRecordingUndo = false
 
-    // Scratch buffers reused by every operation, so the apply path does not allocate.
-    var scratchAccounts: [Int] = []
-    var scratchAssets: [AssetSum] = []
-    var scratchLegs: [Leg] = []
-    var scratchRecord: [UInt8] = []
-
-    /// Per-asset sums of one transaction's legs.
-    struct AssetSum {
-        var asset: UInt16
-        var firstLeg: Int
-        var debits: UInt128
-        var credits: UInt128
-    }
+    /// Folds the prefetch loads into something the optimiser cannot drop.
+    var prefetchSink: UInt64 = 0
 
     public init(configuration: LedgerConfiguration = LedgerConfiguration()) {
         Limits.checkRelationships()
@@ -53,10 +42,6 @@ public struct Ledger: Sendable {
             expectedCount: configuration.expectedRetainedKeys,
             seed: configuration.hashSeed ^ 0x9E37_79B9_7F4A_7C15
         )
-        self.scratchAccounts.reserveCapacity(Limits.legsPerTransactionMax)
-        self.scratchAssets.reserveCapacity(Limits.assetsPerTransactionMax + 1)
-        self.scratchLegs.reserveCapacity(Limits.legsPerTransactionMax)
-        self.scratchRecord.reserveCapacity(4_096)
     }
 
     /// Applies every operation of `batch` in order at engine time `time`, writing one result per
@@ -75,7 +60,17 @@ public struct Ledger: Sendable {
         self.lastRecordedTime = self.now
         self.batchCount += 1
         self.evictExpired()
+        batch.withView { batch in
+            self.prefetchKeys(of: batch)
+            self.applyAll(batch, results: &results)
+        }
+        for result in results where !result.code.isOK {
+            self.rejectedCount += 1
+        }
+        return Timestamp(nanosecondsSinceEpoch: self.now)
+    }
 
+    private mutating func applyAll(_ batch: BatchView, results: inout [OperationResult]) {
         var index = 0
         let count = batch.count
         while index < count {
@@ -99,10 +94,6 @@ public struct Ledger: Sendable {
             self.applyChain(batch, range: index...end, results: &results)
             index = end + 1
         }
-        for result in results where !result.code.isOK {
-            self.rejectedCount += 1
-        }
-        return Timestamp(nanosecondsSinceEpoch: self.now)
     }
 
     /// Applies a whole batch and returns its results.
@@ -120,7 +111,7 @@ public struct Ledger: Sendable {
     // MARK: - Atomic chains
 
     private mutating func applyChain(
-        _ batch: OperationBatch,
+        _ batch: BatchView,
         range: ClosedRange<Int>,
         results: inout [OperationResult]
     ) {
@@ -232,7 +223,7 @@ public struct Ledger: Sendable {
 
     // MARK: - Dispatch
 
-    private func header(of batch: OperationBatch, at index: Int) -> TransactionHeader? {
+    private func header(of batch: BatchView, at index: Int) -> TransactionHeader? {
         switch batch.entries[index].operation {
         case .createAsset, .createAccount, .setAccountStatus, .expireHold:
             return nil
@@ -243,10 +234,8 @@ public struct Ledger: Sendable {
     }
 
     /// Applies the operation at `index`, handling its idempotency key.
-    private mutating func applyOne(_ batch: OperationBatch, at index: Int) -> OperationResult {
-        let stored = batch.entries[index].operation
-        let header: TransactionHeader
-        switch stored {
+    private mutating func applyOne(_ batch: BatchView, at index: Int) -> OperationResult {
+        switch batch.entries[index].operation {
         case .createAsset(let body):
             return self.applyCreateAsset(body)
         case .createAccount(let body):
@@ -255,42 +244,72 @@ public struct Ledger: Sendable {
             return self.applySetAccountStatus(body)
         case .expireHold(let hold):
             return self.applyExpire(hold: hold)
-        case .post(let body, _, _, _), .hold(let body, _, _), .capture(let body, _, _),
-            .increaseHold(let body, _, _), .voidHold(let body, _, _), .reverse(let body, _, _):
-            header = body
-        }
-
-        guard header.key.rawValue != 0 else {
-            return .rejected(.idempotencyKeyInvalid)
-        }
-        let fingerprint = batch.fingerprint(at: index)
-        if let entry = self.keys.find(header.key) {
-            guard entry.fingerprint == fingerprint else {
-                return .rejected(.idempotencyConflict)
+        case .post(let header, let legs, let fxRates, let references):
+            let fingerprint = batch.fingerprintPost(header, legs: legs, fxRates: fxRates, references: references)
+            if let earlier = self.checkKey(header.key, fingerprint: fingerprint) {
+                return earlier
             }
-            var result = IdempotencyTable.Outcome.decode(entry.outcome)
-            result.isReplay = true
+            let result = self.applyPost(header, legs: legs, fxRates: fxRates, references: references, in: batch)
+            self.rememberOutcome(result, key: header.key, fingerprint: fingerprint)
+            return result
+        case .hold(let header, let terms, let references):
+            let fingerprint = batch.fingerprintHold(header, terms, references: references)
+            if let earlier = self.checkKey(header.key, fingerprint: fingerprint) {
+                return earlier
+            }
+            let result = self.applyHold(header, terms, references: references, in: batch)
+            self.rememberOutcome(result, key: header.key, fingerprint: fingerprint)
+            return result
+        case .capture(let header, let terms, let references):
+            let fingerprint = batch.fingerprintCapture(header, terms, references: references)
+            if let earlier = self.checkKey(header.key, fingerprint: fingerprint) {
+                return earlier
+            }
+            let result = self.applyCapture(header, terms, references: references, in: batch)
+            self.rememberOutcome(result, key: header.key, fingerprint: fingerprint)
+            return result
+        case .increaseHold(let header, let terms, let references):
+            let fingerprint = batch.fingerprintIncrease(header, terms, references: references)
+            if let earlier = self.checkKey(header.key, fingerprint: fingerprint) {
+                return earlier
+            }
+            let result = self.applyIncrease(header, terms, references: references, in: batch)
+            self.rememberOutcome(result, key: header.key, fingerprint: fingerprint)
+            return result
+        case .voidHold(let header, let hold, let references):
+            let fingerprint = batch.fingerprintVoid(header, hold: hold, references: references)
+            if let earlier = self.checkKey(header.key, fingerprint: fingerprint) {
+                return earlier
+            }
+            let result = self.applyVoid(header, hold: hold, references: references, in: batch)
+            self.rememberOutcome(result, key: header.key, fingerprint: fingerprint)
+            return result
+        case .reverse(let header, let transaction, let references):
+            let fingerprint = batch.fingerprintReverse(header, transaction: transaction, references: references)
+            if let earlier = self.checkKey(header.key, fingerprint: fingerprint) {
+                return earlier
+            }
+            let result = self.applyReverse(header, transaction: transaction, references: references, in: batch)
+            self.rememberOutcome(result, key: header.key, fingerprint: fingerprint)
             return result
         }
+    }
 
-        let result: OperationResult
-        switch stored {
-        case .createAsset, .createAccount, .setAccountStatus, .expireHold:
-            preconditionFailure("handled above")
-        case .post(let header, let legs, let fxRates, let references):
-            result = self.applyPost(header, legs: legs, fxRates: fxRates, references: references, in: batch)
-        case .hold(let header, let terms, let references):
-            result = self.applyHold(header, terms, references: references, in: batch)
-        case .capture(let header, let terms, let references):
-            result = self.applyCapture(header, terms, references: references, in: batch)
-        case .increaseHold(let header, let terms, let references):
-            result = self.applyIncrease(header, terms, references: references, in: batch)
-        case .voidHold(let header, let hold, let references):
-            result = self.applyVoid(header, hold: hold, references: references, in: batch)
-        case .reverse(let header, let transaction, let references):
-            result = self.applyReverse(header, transaction: transaction, references: references, in: batch)
+    /// The idempotency step before a keyed operation: a zero key is invalid; a known key replays its
+    /// remembered result when the content matches and conflicts when it does not; nil means apply.
+    @inline(__always)
+    private mutating func checkKey(_ key: IdempotencyKey, fingerprint: UInt64) -> OperationResult? {
+        guard key.rawValue != 0 else {
+            return .rejected(.idempotencyKeyInvalid)
         }
-        self.rememberOutcome(result, key: header.key, fingerprint: fingerprint)
+        guard let entry = self.keys.find(key) else {
+            return nil
+        }
+        guard entry.fingerprint == fingerprint else {
+            return .rejected(.idempotencyConflict)
+        }
+        var result = IdempotencyTable.Outcome.decode(entry.outcome)
+        result.isReplay = true
         return result
     }
 
@@ -372,17 +391,42 @@ public struct Ledger: Sendable {
         return TransactionID(self.lastTransactionID)
     }
 
-    /// Stores the record in ``scratchRecord`` as transaction `id`.
-    mutating func storeScratchRecord(_ id: TransactionID) {
-        let previousNewest = self.transactions.append(id: id, time: self.now, record: self.scratchRecord)
+    /// Stores the record of transaction `id`, written by `write` in at most `bytesMax` bytes.
+    mutating func storeRecord(_ id: TransactionID, bytesMax: Int, _ write: (inout RecordWriter) -> Void) {
+        let previousNewest = self.transactions.append(id: id, time: self.now, bytesMax: bytesMax) { base in
+            var writer = RecordWriter(base)
+            write(&writer)
+            precondition(writer.count + 16 <= bytesMax, "record bound too small")
+            return writer.count
+        }
         if self.isRecordingUndo {
             self.undo.append(.transactionAppended(previousNewest: previousNewest))
         }
     }
 
+    /// Loads the index slots of the batch's keys before applying it. The loads are independent, so
+    /// the processor overlaps their cache misses instead of taking one per operation in turn.
+    private mutating func prefetchKeys(of batch: BatchView) {
+        guard batch.count >= 8 else { return }
+        var sink: UInt64 = 0
+        for entry in batch.entries {
+            switch entry.operation {
+            case .post(let header, _, _, _), .hold(let header, _, _), .capture(let header, _, _),
+                .increaseHold(let header, _, _), .voidHold(let header, _, _), .reverse(let header, _, _):
+                sink ^= self.keys.touch(header.key)
+            case .createAsset, .createAccount, .setAccountStatus, .expireHold:
+                break
+            }
+        }
+        self.prefetchSink ^= sink
+    }
+
+    // The checks below change nothing but are `mutating`: called from the mutating apply path, a
+    // non-mutating method makes the compiler copy the whole Ledger (hundreds of bytes) per call.
+
     /// The checks every money-moving operation makes on its header before its own: type, external
     /// references, and actor and reason on adjustments.
-    func checkHeader(
+    mutating func checkHeader(
         _ header: TransactionHeader,
         references: OperationBatch.ReferenceSlices
     ) -> OperationResult? {
@@ -403,7 +447,7 @@ public struct Ledger: Sendable {
 
     /// The status check for an account a movement touches.
     @inline(__always)
-    func checkOpen(_ account: Int, detail: Int) -> OperationResult? {
+    mutating func checkOpen(_ account: Int, detail: Int) -> OperationResult? {
         switch self.accounts.records[account].status {
         case .open: return nil
         case .frozen: return .rejected(.accountFrozen, detail: detail)
@@ -413,7 +457,7 @@ public struct Ledger: Sendable {
 
     /// The balance-constraint check for adding `amount` on `side` of `account`, counting pending.
     @inline(__always)
-    func checkConstraint(_ account: Int, side: Side, amount: UInt128, detail: Int) -> OperationResult? {
+    mutating func checkConstraint(_ account: Int, side: Side, amount: UInt128, detail: Int) -> OperationResult? {
         let flags = self.accounts.records[account].flags
         let balance = self.accounts.balances[account]
         // The asset volume check ran first, so none of these sums can overflow.

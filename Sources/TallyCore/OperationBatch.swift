@@ -162,7 +162,9 @@ public struct OperationBatch: Sendable {
         let legSlice = Slice(start: self.legs.count, count: legs.count)
         self.legs.append(contentsOf: legs)
         let rateSlice = Slice(start: self.fxRates.count, count: fxRates.count)
-        self.fxRates.append(contentsOf: fxRates)
+        if !fxRates.isEmpty {
+            self.fxRates.append(contentsOf: fxRates)
+        }
         let references = self.store(paymentID, providerReference)
         self.entries.append(
             Entry(operation: .post(header, legs: legSlice, fxRates: rateSlice, references: references), isLinked: linked)
@@ -201,9 +203,13 @@ public struct OperationBatch: Sendable {
         _ providerReference: some Collection<UInt8>
     ) -> ReferenceSlices {
         let payment = Slice(start: self.referenceBytes.count, count: paymentID.count)
-        self.referenceBytes.append(contentsOf: paymentID)
+        if !paymentID.isEmpty {
+            self.referenceBytes.append(contentsOf: paymentID)
+        }
         let provider = Slice(start: self.referenceBytes.count, count: providerReference.count)
-        self.referenceBytes.append(contentsOf: providerReference)
+        if !providerReference.isEmpty {
+            self.referenceBytes.append(contentsOf: providerReference)
+        }
         return ReferenceSlices(paymentID: payment, providerReference: provider)
     }
 

@@ -1,24 +1,58 @@
-/// Encoding of ``TransactionStore`` records (the layout is described in TransactionStore.swift).
-extension Array where Element == UInt8 {
-    @inline(__always)
-    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { self.append(contentsOf: $0) }
+/// Writes a ``TransactionStore`` record (the layout is described in TransactionStore.swift) into
+/// raw memory of at least ``TransactionStore/recordBytesMax`` bytes, with plain stores: encoding
+/// is on the posting hot path.
+struct RecordWriter {
+    private let base: UnsafeMutableRawPointer
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutableRawPointer) {
+        self.base = base
     }
 
-    /// Appends `amount` as one byte (`flagBit` or'ed with the byte length) and its significant
-    /// bytes, least significant first.
+    /// The bytes written so far.
+    var written: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: self.base, count: self.count)
+    }
+
+    /// The most bytes a record with `legs` legs and `rates` rates can take, with the 16 bytes of
+    /// slack ``amount(_:flagBit:)`` may write past its end: header 81, legs 1 + 21 each, rates
+    /// 1 + 48 each, references 2 + 64 + 64.
+    static func bytesMax(legs: Int, rates: Int) -> Int {
+        81 + 1 + legs * 21 + 1 + rates * 48 + 2 + 2 * Limits.externalReferenceBytesMax + 16
+    }
+
     @inline(__always)
-    mutating func appendAmount(_ amount: UInt128, flagBit: UInt8 = 0) {
+    mutating func byte(_ value: UInt8) {
+        self.base.storeBytes(of: value, toByteOffset: self.count, as: UInt8.self)
+        self.count += 1
+    }
+
+    @inline(__always)
+    mutating func littleEndian<T: FixedWidthInteger>(_ value: T) {
+        self.base.storeBytes(of: value.littleEndian, toByteOffset: self.count, as: T.self)
+        self.count += MemoryLayout<T>.size
+    }
+
+    /// Writes `amount` as one byte (`flagBit` or'ed with the byte length) and its significant
+    /// bytes, least significant first. It stores all 16 bytes and keeps the significant ones,
+    /// which the buffer's slack allows.
+    @inline(__always)
+    mutating func amount(_ amount: UInt128, flagBit: UInt8 = 0) {
         let length = (128 - amount.leadingZeroBitCount + 7) / 8
-        self.append(flagBit | UInt8(length))
-        var remaining = amount
-        for _ in 0..<length {
-            self.append(UInt8(truncatingIfNeeded: remaining))
-            remaining >>= 8
-        }
+        self.byte(flagBit | UInt8(length))
+        self.base.storeBytes(of: amount.littleEndian, toByteOffset: self.count, as: UInt128.self)
+        self.count += length
     }
 
-    mutating func appendRecordHeader(
+    @inline(__always)
+    mutating func bytes(_ bytes: UnsafeRawBufferPointer) {
+        if let source = bytes.baseAddress, bytes.count > 0 {
+            (self.base + self.count).copyMemory(from: source, byteCount: bytes.count)
+        }
+        self.count += bytes.count
+    }
+
+    mutating func header(
         kind: OperationKind,
         header: TransactionHeader,
         recordedTime: UInt64,
@@ -36,63 +70,67 @@ extension Array where Element == UInt8 {
         if released != 0 { flags |= 1 << 5 }
         if deadline != 0 { flags |= 1 << 6 }
         if isFinal { flags |= 1 << 7 }
-        self.append(kind.rawValue)
-        self.append(flags)
-        self.appendLittleEndian(header.type.rawValue)
-        self.appendLittleEndian(recordedTime)
-        if header.key.rawValue != 0 { self.appendLittleEndian(header.key.rawValue) }
+        self.byte(kind.rawValue)
+        self.byte(flags)
+        self.littleEndian(header.type.rawValue)
+        self.littleEndian(recordedTime)
+        if header.key.rawValue != 0 { self.littleEndian(header.key.rawValue) }
         if header.effectiveTime.nanosecondsSinceEpoch != 0 {
-            self.appendLittleEndian(header.effectiveTime.nanosecondsSinceEpoch)
+            self.littleEndian(header.effectiveTime.nanosecondsSinceEpoch)
         }
-        if header.actor != 0 { self.appendLittleEndian(header.actor) }
-        if header.reason != 0 { self.appendLittleEndian(header.reason) }
-        if link.rawValue != 0 { self.appendLittleEndian(link.rawValue) }
-        if released != 0 { self.appendAmount(released) }
-        if deadline != 0 { self.appendLittleEndian(deadline) }
+        if header.actor != 0 { self.littleEndian(header.actor) }
+        if header.reason != 0 { self.littleEndian(header.reason) }
+        if link.rawValue != 0 { self.littleEndian(link.rawValue) }
+        if released != 0 { self.amount(released) }
+        if deadline != 0 { self.littleEndian(deadline) }
     }
 
-    /// Appends legs whose account indices are `accounts[0...]`, in order.
-    mutating func appendLegs(_ legs: some Collection<Leg>, accounts: [Int]) {
-        self.append(UInt8(legs.count))
-        var index = 0
-        for leg in legs {
-            self.appendLittleEndian(UInt32(accounts[index]))
-            self.appendAmount(leg.amount, flagBit: leg.side == .credit ? 0x80 : 0)
-            index += 1
+    /// Writes legs whose account indices are `accounts[0...]`, in order.
+    mutating func legs(_ legs: UnsafeBufferPointer<Leg>, accounts: UnsafeBufferPointer<Int32>) {
+        self.byte(UInt8(legs.count))
+        for index in 0..<legs.count {
+            let leg = legs[index]
+            self.littleEndian(UInt32(accounts[index]))
+            self.amount(leg.amount, flagBit: leg.side == .credit ? 0x80 : 0)
         }
     }
 
-    /// Appends the two legs of a hold movement: a debit on `debit` and a credit on `credit`.
-    mutating func appendHoldLegs(debit: Int, credit: Int, amount: UInt128) {
-        self.append(2)
-        self.appendLittleEndian(UInt32(debit))
-        self.appendAmount(amount)
-        self.appendLittleEndian(UInt32(credit))
-        self.appendAmount(amount, flagBit: 0x80)
+    /// Writes the two legs of a hold movement: a debit on `debit` and a credit on `credit`.
+    mutating func holdLegs(debit: Int, credit: Int, amount: UInt128) {
+        self.byte(2)
+        self.littleEndian(UInt32(debit))
+        self.amount(amount)
+        self.littleEndian(UInt32(credit))
+        self.amount(amount, flagBit: 0x80)
     }
 
-    mutating func appendRates(_ rates: some Collection<FXRate>) {
-        self.append(UInt8(rates.count))
+    mutating func rates(_ rates: UnsafeBufferPointer<FXRate>) {
+        self.byte(UInt8(rates.count))
         for rate in rates {
-            self.appendLittleEndian(rate.base.rawValue)
-            self.appendLittleEndian(rate.quote.rawValue)
-            self.appendLittleEndian(rate.numerator)
-            self.appendLittleEndian(rate.denominator)
+            self.littleEndian(rate.base.rawValue)
+            self.littleEndian(rate.quote.rawValue)
+            self.littleEndian(rate.numerator)
+            self.littleEndian(rate.denominator)
         }
     }
 
-    mutating func appendReferences(_ references: OperationBatch.ReferenceSlices, from bytes: [UInt8]) {
-        self.append(UInt8(references.paymentID.count))
-        self.append(contentsOf: bytes[references.paymentID.range])
-        self.append(UInt8(references.providerReference.count))
-        self.append(contentsOf: bytes[references.providerReference.range])
+    mutating func noRates() {
+        self.byte(0)
     }
 
-    mutating func appendReferences(_ references: ExternalReferences) {
-        self.append(UInt8(references.paymentID.bytes.count))
-        self.append(contentsOf: references.paymentID.bytes)
-        self.append(UInt8(references.providerReference.bytes.count))
-        self.append(contentsOf: references.providerReference.bytes)
+    /// Writes both references, each as a length byte and its bytes.
+    mutating func references(_ references: OperationBatch.ReferenceSlices, in batch: BatchView) {
+        let payment = batch.bytes(references.paymentID)
+        let provider = batch.bytes(references.providerReference)
+        self.byte(UInt8(payment.count))
+        self.bytes(payment)
+        self.byte(UInt8(provider.count))
+        self.bytes(provider)
+    }
+
+    mutating func noReferences() {
+        self.byte(0)
+        self.byte(0)
     }
 }
 

@@ -39,7 +39,7 @@ struct DigestWriter {
     }
 
     mutating func write<T: FixedWidthInteger>(_ value: T) {
-        self.buffer.appendLittleEndian(value)
+        Swift.withUnsafeBytes(of: value.littleEndian) { self.buffer.append(contentsOf: $0) }
         if self.buffer.count >= 1 << 16 - 64 {
             self.flush()
         }
@@ -138,8 +138,9 @@ extension Ledger {
 
         writer.write(self.keys.headPosition)
         writer.write(UInt64(self.keys.count))
-        writer.write(UInt64(self.keys.chunkNewestTimes.count))
-        for time in self.keys.chunkNewestTimes {
+        let keyChunkTimes = self.keys.chunkNewestTimes
+        writer.write(UInt64(keyChunkTimes.count))
+        for time in keyChunkTimes {
             writer.write(time)
         }
         self.keys.forEachEntry { entry in
@@ -149,8 +150,9 @@ extension Ledger {
         }
 
         writer.write(UInt64(self.transactions.count))
-        writer.write(UInt64(self.transactions.chunks.count))
-        for chunk in self.transactions.chunks {
+        let transactionChunks = self.transactions.chunks
+        writer.write(UInt64(transactionChunks.count))
+        for chunk in transactionChunks {
             writer.write(chunk.firstID)
             writer.write(chunk.newestTime)
             writer.write(UInt64(chunk.offsets.count))

@@ -22,13 +22,41 @@ struct TransactionStore: Sendable {
         var firstID: UInt64
         var newestTime: UInt64
         var offsets: [UInt32]
+        /// Allocated at full size up front; the first `used` bytes are records.
         var bytes: [UInt8]
+        var used: Int
     }
 
     static let chunkBytes = 1 << 20
-
-    private(set) var chunks: Deque<Chunk> = []
+    /// Full chunks, oldest first.
+    private(set) var sealed: Deque<Chunk> = []
+    // The chunk being filled, kept as plain stored properties rather than an optional Chunk: the
+    // append path then touches each buffer through one uniqueness check and no unwrapping.
+    private var currentFirstID: UInt64 = 0
+    private var currentNewestTime: UInt64 = 0
+    private var currentOffsets: [UInt32] = []
+    private var currentBytes: [UInt8] = []
+    private var currentUsed = 0
+    /// Whether the current chunk holds any record (false only while the whole store is empty).
+    private var hasCurrent = false
     private(set) var count = 0
+
+    /// The chunk being filled, if the store holds anything.
+    var current: Chunk? {
+        guard self.hasCurrent else { return nil }
+        return Chunk(
+            firstID: self.currentFirstID,
+            newestTime: self.currentNewestTime,
+            offsets: self.currentOffsets,
+            bytes: self.currentBytes,
+            used: self.currentUsed
+        )
+    }
+
+    /// Every chunk, oldest first.
+    var chunks: [Chunk] {
+        Array(self.sealed) + (self.current.map { [$0] } ?? [])
+    }
 
     /// Bytes held by the chunks.
     var memoryBytes: Int {
@@ -37,75 +65,133 @@ struct TransactionStore: Sendable {
 
     /// The oldest id still retained, if any.
     var firstRetainedID: TransactionID? {
-        self.chunks.first.map { TransactionID($0.firstID) }
+        if let first = self.sealed.first {
+            return TransactionID(first.firstID)
+        }
+        return self.hasCurrent ? TransactionID(self.currentFirstID) : nil
     }
 
     /// Appends the record of transaction `id` (which must be the id after the last one) at engine
-    /// time `time`. Returns the previous newest time of the chunk it went into; nil for a new chunk.
-    mutating func append(id: TransactionID, time: UInt64, record: [UInt8]) -> UInt64? {
-        if let last = self.chunks.last {
-            precondition(last.firstID + UInt64(last.offsets.count) == id.rawValue, "transaction ids are gapless")
+    /// time `time`: `write` gets memory for at most `bytesMax` bytes and returns how many it wrote.
+    /// Returns the previous newest time of the chunk it went into; nil for a new chunk.
+    mutating func append(
+        id: TransactionID,
+        time: UInt64,
+        bytesMax: Int,
+        _ write: (UnsafeMutableRawPointer) -> Int
+    ) -> UInt64? {
+        precondition(bytesMax <= TransactionStore.chunkBytes)
+        var previousNewest: UInt64? = nil
+        if self.hasCurrent {
+            precondition(
+                self.currentFirstID + UInt64(self.currentOffsets.count) == id.rawValue,
+                "transaction ids are gapless"
+            )
+            if self.currentUsed + bytesMax <= TransactionStore.chunkBytes {
+                previousNewest = self.currentNewestTime
+            } else {
+                self.sealCurrent()
+            }
         }
-        let previousNewest: UInt64?
-        if let last = self.chunks.last, last.bytes.count + record.count <= TransactionStore.chunkBytes {
-            previousNewest = last.newestTime
-            let end = self.chunks.count - 1
-            self.chunks[end].offsets.append(UInt32(last.bytes.count))
-            self.chunks[end].bytes.append(contentsOf: record)
-            self.chunks[end].newestTime = time
-        } else {
-            previousNewest = nil
-            var chunk = Chunk(firstID: id.rawValue, newestTime: time, offsets: [], bytes: [])
-            chunk.bytes.reserveCapacity(TransactionStore.chunkBytes)
-            chunk.offsets.reserveCapacity(TransactionStore.chunkBytes / 48)
-            chunk.offsets.append(0)
-            chunk.bytes.append(contentsOf: record)
-            self.chunks.append(chunk)
+        if !self.hasCurrent {
+            self.startChunk(firstID: id.rawValue)
         }
+        let start = self.currentUsed
+        let written = self.currentBytes.withUnsafeMutableBytes { write($0.baseAddress! + start) }
+        self.currentOffsets.append(UInt32(start))
+        self.currentUsed = start + written
+        self.currentNewestTime = time
         self.count += 1
         return previousNewest
     }
 
-    /// Undoes the last ``append(id:time:record:)``.
+    private mutating func sealCurrent() {
+        self.sealed.append(self.current!)
+        self.currentOffsets = []
+        self.currentBytes = []
+        self.currentUsed = 0
+        self.hasCurrent = false
+    }
+
+    private mutating func startChunk(firstID: UInt64) {
+        self.currentFirstID = firstID
+        self.currentNewestTime = 0
+        self.currentOffsets = []
+        self.currentOffsets.reserveCapacity(TransactionStore.chunkBytes / 48)
+        self.currentBytes = [UInt8](repeating: 0, count: TransactionStore.chunkBytes)
+        self.currentUsed = 0
+        self.hasCurrent = true
+    }
+
+    /// Undoes the last ``append(id:time:bytesMax:_:)``.
     mutating func removeLast(previousNewest: UInt64?) {
-        let end = self.chunks.count - 1
-        let offset = Int(self.chunks[end].offsets.removeLast())
-        self.chunks[end].bytes.removeSubrange(offset...)
+        let offset = Int(self.currentOffsets.removeLast())
+        self.currentUsed = offset
         self.count -= 1
         if let previousNewest {
-            self.chunks[end].newestTime = previousNewest
+            self.currentNewestTime = previousNewest
         } else {
-            precondition(self.chunks[end].offsets.isEmpty)
-            self.chunks.removeLast()
+            precondition(self.currentOffsets.isEmpty)
+            self.hasCurrent = false
+            self.currentBytes = []
+            if let chunk = self.sealed.popLast() {
+                self.restore(chunk)
+            }
         }
+    }
+
+    private mutating func restore(_ chunk: Chunk) {
+        self.currentFirstID = chunk.firstID
+        self.currentNewestTime = chunk.newestTime
+        self.currentOffsets = chunk.offsets
+        self.currentBytes = chunk.bytes
+        self.currentUsed = chunk.used
+        self.hasCurrent = true
     }
 
     /// Evicts every chunk whose newest record is older than `cutoff` (engine ns).
     mutating func evict(olderThan cutoff: UInt64) {
-        while let first = self.chunks.first, first.newestTime < cutoff {
+        while let first = self.sealed.first, first.newestTime < cutoff {
             self.count -= first.offsets.count
-            self.chunks.removeFirst()
+            self.sealed.removeFirst()
+        }
+        if self.sealed.isEmpty && self.hasCurrent && self.currentNewestTime < cutoff {
+            self.count -= self.currentOffsets.count
+            self.hasCurrent = false
+            self.currentOffsets = []
+            self.currentBytes = []
+            self.currentUsed = 0
         }
     }
 
     /// Calls `body` with the encoded record of `id`, or returns nil when it is not retained.
     func withRecord<R>(_ id: TransactionID, _ body: (ArraySlice<UInt8>) -> R) -> R? {
-        guard let firstChunk = self.chunks.first, id.rawValue >= firstChunk.firstID else { return nil }
+        if self.hasCurrent && id.rawValue >= self.currentFirstID {
+            let slot = Int(id.rawValue - self.currentFirstID)
+            guard slot < self.currentOffsets.count else { return nil }
+            let start = Int(self.currentOffsets[slot])
+            let end = slot + 1 < self.currentOffsets.count ? Int(self.currentOffsets[slot + 1]) : self.currentUsed
+            return body(self.currentBytes[start..<end])
+        }
+        guard let first = self.sealed.first, id.rawValue >= first.firstID else { return nil }
         var low = 0
-        var high = self.chunks.count - 1
+        var high = self.sealed.count - 1
         while low < high {
             let middle = (low + high + 1) / 2
-            if self.chunks[middle].firstID <= id.rawValue {
+            if self.sealed[middle].firstID <= id.rawValue {
                 low = middle
             } else {
                 high = middle - 1
             }
         }
-        let chunk = self.chunks[low]
+        return Self.withRecord(id, in: self.sealed[low], body)
+    }
+
+    private static func withRecord<R>(_ id: TransactionID, in chunk: Chunk, _ body: (ArraySlice<UInt8>) -> R) -> R? {
         let slot = Int(id.rawValue - chunk.firstID)
         guard slot < chunk.offsets.count else { return nil }
         let start = Int(chunk.offsets[slot])
-        let end = slot + 1 < chunk.offsets.count ? Int(chunk.offsets[slot + 1]) : chunk.bytes.count
+        let end = slot + 1 < chunk.offsets.count ? Int(chunk.offsets[slot + 1]) : chunk.used
         return body(chunk.bytes[start..<end])
     }
 }
