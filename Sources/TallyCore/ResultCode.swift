@@ -153,3 +153,28 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     public var description: String { self.name }
 }
+
+extension ResultCode {
+    /// docs/RESULT_CODES.md, generated from ``all`` (`tally codes --markdown`); a test keeps the file
+    /// equal to this text.
+    public static var documentation: String {
+        var text = """
+            # Result codes
+
+            Every operation gets exactly one result: `ok` or one of these rejections. A rejected
+            operation changes nothing (its idempotency key remembers the rejection, except where
+            noted). Numbers are stable: a published code never changes meaning, and new codes get new
+            numbers. `detail` (a 16-bit field beside the code) says where the rule broke: a leg index,
+            a rate index, or 0. Generated from `ResultCode.all` by `tally codes --markdown`; the test
+            suite fails when this file and the code disagree. Semantics: [LEDGER.md](LEDGER.md).
+
+            | code | name | meaning | what the client should do |
+            |---:|---|---|---|
+
+            """
+        for info in ResultCode.all {
+            text += "| \(info.code.rawValue) | `\(info.name)` | \(info.meaning) | \(info.clientAction) |\n"
+        }
+        return text
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import TallyCore
+
+/// The `tally` command: the only place that assembles the pieces into a program.
+@main
+struct Tally: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tally",
+        abstract: "An in-memory, single-writer, double-entry ledger engine for payment platforms.",
+        discussion: """
+            This build has the pure ledger core: `tally simulate` runs a seeded, realistic payment \
+            workload through it in memory. The journal, snapshots and the socket server come next.
+            """,
+        version: TallyVersion.string,
+        subcommands: [VersionCommand.self, SimulateCommand.self, CodesCommand.self]
+    )
+}
+
+/// The version of this build and of the formats it reads and writes.
+enum TallyVersion {
+    static let string = "0.1.0"
+    /// The state digest's canonical order (see docs/LEDGER.md).
+    static let stateDigestVersion = 1
+    /// The idempotency content fingerprint function.
+    static let fingerprintVersion = 1
+}
