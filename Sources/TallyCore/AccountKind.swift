@@ -83,7 +83,8 @@ public struct AccountKind: RawRepresentable, Hashable, Comparable, Sendable, Cus
     public init?(name: String) {
         if let kind = AccountKind.builtIn.first(where: { $0.name == name }) {
             self = kind
-        } else if name.hasPrefix("custom_"), let code = UInt16(name.dropFirst(7)), code >= AccountKind.customRangeStart {
+        } else if name.hasPrefix("custom_"), let code = UInt16(name.dropFirst(7)), code >= AccountKind.customRangeStart
+        {
             self.rawValue = code
         } else {
             return nil

@@ -255,7 +255,8 @@ extension Ledger {
 
     /// Checks that `amount` more pending on a hold's accounts keeps the asset volume in range and
     /// both accounts within their constraints.
-    private mutating func checkAddedPending(debit: Int, credit: Int, amount: UInt128, asset: UInt16) -> OperationResult? {
+    private mutating func checkAddedPending(debit: Int, credit: Int, amount: UInt128, asset: UInt16) -> OperationResult?
+    {
         if !self.assets.canAddVolume(amount, asset: asset) {
             return .rejected(.amountOverflow)
         }

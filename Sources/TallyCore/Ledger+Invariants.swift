@@ -51,10 +51,14 @@ extension Ledger {
         for (index, totals) in self.assets.totals.enumerated() {
             let code = self.assets.codes[index]
             if totals.debitsPosted != totals.creditsPosted {
-                violations.append("asset \(code): posted debits \(totals.debitsPosted) != credits \(totals.creditsPosted)")
+                violations.append(
+                    "asset \(code): posted debits \(totals.debitsPosted) != credits \(totals.creditsPosted)"
+                )
             }
             if totals.debitsPending != totals.creditsPending {
-                violations.append("asset \(code): pending debits \(totals.debitsPending) != credits \(totals.creditsPending)")
+                violations.append(
+                    "asset \(code): pending debits \(totals.debitsPending) != credits \(totals.creditsPending)"
+                )
             }
             if totals != assetSums[index] {
                 violations.append("asset \(code): totals differ from the sum over its accounts")

@@ -151,7 +151,10 @@ extension Ledger {
 
     /// Checks, for legs resolved and summed in `scratch`, that no asset's volume overflows and then
     /// that no leg breaks its account's balance constraint.
-    mutating func checkVolumesAndConstraints(_ legs: UnsafeBufferPointer<Leg>, _ scratch: LegScratch) -> OperationResult? {
+    mutating func checkVolumesAndConstraints(
+        _ legs: UnsafeBufferPointer<Leg>,
+        _ scratch: LegScratch
+    ) -> OperationResult? {
         for slot in 0..<scratch.sumCount {
             let sum = scratch.sum(slot)
             if !self.assets.canAddVolume(sum.debits, asset: sum.asset) {

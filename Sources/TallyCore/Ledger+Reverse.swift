@@ -25,7 +25,14 @@ extension Ledger {
         let mirror = original.legs.map { Leg(account: $0.account, side: $0.side.opposite, amount: $0.amount) }
         return mirror.withUnsafeBufferPointer { mirror in
             original.fxRates.withUnsafeBufferPointer { rates in
-                self.postReversal(header, of: transaction, mirror: mirror, rates: rates, references: references, in: batch)
+                self.postReversal(
+                    header,
+                    of: transaction,
+                    mirror: mirror,
+                    rates: rates,
+                    references: references,
+                    in: batch
+                )
             }
         }
     }

@@ -404,15 +404,23 @@ public struct Ledger: Sendable {
         }
     }
 
-    /// Loads the index slots of the batch's keys before applying it. The loads are independent, so
-    /// the processor overlaps their cache misses instead of taking one per operation in turn.
+    /// Loads what the batch will touch before applying it: each key's index slot, and each posted
+    /// leg's account record and balance. The loads of different operations are independent, so the
+    /// processor overlaps their cache misses instead of taking them one at a time during apply.
     private mutating func prefetchKeys(of batch: BatchView) {
         guard batch.count >= 8 else { return }
         var sink: UInt64 = 0
         for entry in batch.entries {
             switch entry.operation {
-            case .post(let header, _, _, _), .hold(let header, _, _), .capture(let header, _, _),
-                .increaseHold(let header, _, _), .voidHold(let header, _, _), .reverse(let header, _, _):
+            case .post(let header, let legs, _, _):
+                sink ^= self.keys.touch(header.key)
+                for leg in batch.legs(legs) {
+                    if let account = self.accounts.find(leg.account) {
+                        sink ^= UInt64(truncatingIfNeeded: self.accounts.balances[account].creditsPosted)
+                    }
+                }
+            case .hold(let header, _, _), .capture(let header, _, _), .increaseHold(let header, _, _),
+                .voidHold(let header, _, _), .reverse(let header, _, _):
                 sink ^= self.keys.touch(header.key)
             case .createAsset, .createAccount, .setAccountStatus, .expireHold:
                 break

@@ -31,7 +31,8 @@ struct LegScratch {
         }
     }
 
-    private init(accountStorage: UnsafeMutablePointer<Int32>, sumStorage: UnsafeMutablePointer<AssetSum>, capacity: Int) {
+    private init(accountStorage: UnsafeMutablePointer<Int32>, sumStorage: UnsafeMutablePointer<AssetSum>, capacity: Int)
+    {
         self.accountStorage = accountStorage
         self.sumStorage = sumStorage
         self.capacity = capacity

@@ -167,7 +167,10 @@ public struct OperationBatch: Sendable {
         }
         let references = self.store(paymentID, providerReference)
         self.entries.append(
-            Entry(operation: .post(header, legs: legSlice, fxRates: rateSlice, references: references), isLinked: linked)
+            Entry(
+                operation: .post(header, legs: legSlice, fxRates: rateSlice, references: references),
+                isLinked: linked
+            )
         )
     }
 

@@ -53,7 +53,9 @@ public struct TransactionType: RawRepresentable, Hashable, Comparable, Sendable,
         case 9: return "fx_conversion"
         case 10: return "adjustment"
         case 11: return "exception"
-        default: return self.rawValue >= TransactionType.customRangeStart ? "custom_\(self.rawValue)" : "invalid_\(self.rawValue)"
+        default:
+            return self.rawValue >= TransactionType.customRangeStart
+                ? "custom_\(self.rawValue)" : "invalid_\(self.rawValue)"
         }
     }
 

@@ -78,8 +78,13 @@ struct SimulateCommand: ParsableCommand {
 
         let summary = simulation.summary()
         let violations = self.checkInvariants ? simulation.ledger.checkInvariants() : []
-        let report = Report(summary, ledger: simulation.ledger, elapsed: elapsed, violations: violations,
-                            invariantsChecked: self.checkInvariants)
+        let report = Report(
+            summary,
+            ledger: simulation.ledger,
+            elapsed: elapsed,
+            violations: violations,
+            invariantsChecked: self.checkInvariants
+        )
         if self.json {
             JSONOutput.print(report)
         } else {
@@ -150,10 +155,21 @@ extension SimulateCommand {
         }
 
         func printHuman() {
-            print("seed \(self.seed): \(self.operations) operations (+\(self.setupOperations) setup, +\(self.expiryOperations) expiries) in \(self.batches) batches")
-            print(String(format: "%.3f s, %.0f operations/s, %d postings, %.0f postings/s", self.seconds,
-                         self.operationsPerSecond, self.postings, self.postingsPerSecond))
-            print("\(self.accounts) accounts, \(self.openHolds) open holds, \(self.retainedKeys) retained keys, \(self.businessSeconds / 86_400) business days")
+            print(
+                "seed \(self.seed): \(self.operations) operations (+\(self.setupOperations) setup, +\(self.expiryOperations) expiries) in \(self.batches) batches"
+            )
+            print(
+                String(
+                    format: "%.3f s, %.0f operations/s, %d postings, %.0f postings/s",
+                    self.seconds,
+                    self.operationsPerSecond,
+                    self.postings,
+                    self.postingsPerSecond
+                )
+            )
+            print(
+                "\(self.accounts) accounts, \(self.openHolds) open holds, \(self.retainedKeys) retained keys, \(self.businessSeconds / 86_400) business days"
+            )
             print(String(format: "replays %d, unexpected rejections %.3f%%", self.replays, self.rejectionRate * 100))
             print("results:")
             for (name, count) in self.results.sorted(by: { $0.value > $1.value }) {
@@ -192,8 +208,17 @@ extension SimulateCommand {
             let remaining = rate > 0 ? Double(self.total - done) / rate : 0
             let percent = self.total > 0 ? 100 * Double(done) / Double(self.total) : 100
             FileHandle.standardError.write(
-                Data(String(format: "\r%5.1f%%  %d/%d operations  %.0f/s  %.0fs elapsed, %.0fs left ", percent,
-                            done, self.total, rate, seconds, remaining).utf8)
+                Data(
+                    String(
+                        format: "\r%5.1f%%  %d/%d operations  %.0f/s  %.0fs elapsed, %.0fs left ",
+                        percent,
+                        done,
+                        self.total,
+                        rate,
+                        seconds,
+                        remaining
+                    ).utf8
+                )
             )
         }
 

@@ -26,7 +26,9 @@ struct VersionCommand: ParsableCommand {
             )
         } else {
             print("tally \(TallyVersion.string)")
-            print("state digest v\(TallyVersion.stateDigestVersion), content fingerprint v\(TallyVersion.fingerprintVersion)")
+            print(
+                "state digest v\(TallyVersion.stateDigestVersion), content fingerprint v\(TallyVersion.fingerprintVersion)"
+            )
         }
     }
 }

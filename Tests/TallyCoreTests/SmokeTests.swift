@@ -1,5 +1,5 @@
-import Testing
 import TallyCore
+import Testing
 
 @Test func capturePostsAndReplays() {
     var ledger = Ledger()
