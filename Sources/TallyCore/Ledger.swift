@@ -139,14 +139,28 @@ public struct Ledger: Sendable {
         }
         self.lastTransactionID = savedLastTransactionID
 
-        // Every member reports the failure: the failing one its own code, the rest
-        // linked_operation_failed. Their keys remember it, so a retry of the same chain gets the
-        // same answer instead of succeeding later against different balances.
+        // The failing member reports its own code. A member whose key was remembered before the
+        // chain (with this content) reports that earlier result as a replay: it was decided then,
+        // and it stands. Every other member reports linked_operation_failed. The keys then remember
+        // these results, so resending the same chain answers the same codes, as replays, instead
+        // of succeeding later against different balances.
         results.removeSubrange(firstResult...)
         for index in range {
-            let result = index == failure.index ? failure.result : .rejected(.linkedOperationFailed)
+            var result = OperationResult.rejected(.linkedOperationFailed)
+            if index == failure.index {
+                result = failure.result
+            } else if let header = self.header(of: batch, at: index), header.key.rawValue != 0,
+                let entry = self.keys.find(header.key), entry.fingerprint == batch.fingerprint(at: index)
+            {
+                result = IdempotencyTable.Outcome.decode(entry.outcome)
+                result.isReplay = true
+            }
             results.append(result)
-            if case .some(let header) = self.header(of: batch, at: index), !result.isReplay {
+        }
+        // Only now remember, so that every replay above was decided by keys from before the chain.
+        for index in range {
+            let result = results[firstResult + index - range.lowerBound]
+            if let header = self.header(of: batch, at: index), !result.isReplay {
                 self.rememberRejection(result, key: header.key, fingerprint: batch.fingerprint(at: index))
             }
         }
