@@ -128,23 +128,46 @@ public struct OperationBatch: Sendable {
                 linked: linked
             )
         case .hold(let header, let terms, let references):
-            let slices = self.store(references.paymentID.bytes, references.providerReference.bytes)
-            self.entries.append(Entry(operation: .hold(header, terms, references: slices), isLinked: linked))
+            self.appendHold(
+                header,
+                terms,
+                paymentID: references.paymentID.bytes,
+                providerReference: references.providerReference.bytes,
+                linked: linked
+            )
         case .capture(let header, let terms, let references):
-            let slices = self.store(references.paymentID.bytes, references.providerReference.bytes)
-            self.entries.append(Entry(operation: .capture(header, terms, references: slices), isLinked: linked))
+            self.appendCapture(
+                header,
+                terms,
+                paymentID: references.paymentID.bytes,
+                providerReference: references.providerReference.bytes,
+                linked: linked
+            )
         case .increaseHold(let header, let terms, let references):
-            let slices = self.store(references.paymentID.bytes, references.providerReference.bytes)
-            self.entries.append(Entry(operation: .increaseHold(header, terms, references: slices), isLinked: linked))
+            self.appendIncrease(
+                header,
+                terms,
+                paymentID: references.paymentID.bytes,
+                providerReference: references.providerReference.bytes,
+                linked: linked
+            )
         case .voidHold(let header, let hold, let references):
-            let slices = self.store(references.paymentID.bytes, references.providerReference.bytes)
-            self.entries.append(Entry(operation: .voidHold(header, hold: hold, references: slices), isLinked: linked))
+            self.appendVoid(
+                header,
+                hold: hold,
+                paymentID: references.paymentID.bytes,
+                providerReference: references.providerReference.bytes,
+                linked: linked
+            )
         case .expireHold(let hold):
-            self.entries.append(Entry(operation: .expireHold(hold: hold), isLinked: linked))
+            self.appendExpiry(hold: hold, linked: linked)
         case .reverse(let header, let transaction, let references):
-            let slices = self.store(references.paymentID.bytes, references.providerReference.bytes)
-            self.entries.append(
-                Entry(operation: .reverse(header, transaction: transaction, references: slices), isLinked: linked)
+            self.appendReverse(
+                header,
+                transaction: transaction,
+                paymentID: references.paymentID.bytes,
+                providerReference: references.providerReference.bytes,
+                linked: linked
             )
         }
     }
@@ -198,6 +221,53 @@ public struct OperationBatch: Sendable {
     ) {
         let references = self.store(paymentID, providerReference)
         self.entries.append(Entry(operation: .capture(header, terms, references: references), isLinked: linked))
+    }
+
+    /// Appends an increase without building an ``Operation`` first.
+    @inlinable
+    public mutating func appendIncrease(
+        _ header: TransactionHeader,
+        _ terms: IncreaseTerms,
+        paymentID: some Collection<UInt8> = EmptyCollection(),
+        providerReference: some Collection<UInt8> = EmptyCollection(),
+        linked: Bool = false
+    ) {
+        let references = self.store(paymentID, providerReference)
+        self.entries.append(Entry(operation: .increaseHold(header, terms, references: references), isLinked: linked))
+    }
+
+    /// Appends a void without building an ``Operation`` first.
+    @inlinable
+    public mutating func appendVoid(
+        _ header: TransactionHeader,
+        hold: TransactionID,
+        paymentID: some Collection<UInt8> = EmptyCollection(),
+        providerReference: some Collection<UInt8> = EmptyCollection(),
+        linked: Bool = false
+    ) {
+        let references = self.store(paymentID, providerReference)
+        self.entries.append(Entry(operation: .voidHold(header, hold: hold, references: references), isLinked: linked))
+    }
+
+    /// Appends a reversal without building an ``Operation`` first.
+    @inlinable
+    public mutating func appendReverse(
+        _ header: TransactionHeader,
+        transaction: TransactionID,
+        paymentID: some Collection<UInt8> = EmptyCollection(),
+        providerReference: some Collection<UInt8> = EmptyCollection(),
+        linked: Bool = false
+    ) {
+        let references = self.store(paymentID, providerReference)
+        self.entries.append(
+            Entry(operation: .reverse(header, transaction: transaction, references: references), isLinked: linked)
+        )
+    }
+
+    /// Appends an engine-issued expiry.
+    @inlinable
+    public mutating func appendExpiry(hold: TransactionID, linked: Bool = false) {
+        self.entries.append(Entry(operation: .expireHold(hold: hold), isLinked: linked))
     }
 
     @inlinable

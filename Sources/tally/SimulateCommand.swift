@@ -27,7 +27,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the workload.")
     var seed: UInt64 = 1
 
-    @Option(name: .long, help: "Accounts in the chart (about; scales the number of merchants). Default: 2,030.")
+    @Option(name: .long, help: "Accounts in the chart (about; scales the number of merchants). Default: 2,060.")
     var accounts: Int?
 
     @Option(name: .long, help: "Business days the run spans (the virtual clock). Default: one second per operation.")
