@@ -63,6 +63,9 @@ struct ContentHasher {
     @inlinable
     mutating func combine(bytes: UnsafeRawBufferPointer) {
         self.combine(UInt64(bytes.count))
+        if bytes.isEmpty {
+            return
+        }
         var offset = 0
         while offset + 8 <= bytes.count {
             self.combine(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))

@@ -418,17 +418,27 @@ public struct Ledger: Sendable {
         }
     }
 
-    /// Loads what the batch will touch before applying it: each key's index slot, and each posted
-    /// leg's account record and balance. The loads of different operations are independent, so the
-    /// processor overlaps their cache misses instead of taking them one at a time during apply.
+    /// Accounts from which the prefetch pass also loads the accounts of posted legs: about 3.6 MiB
+    /// of account records and balances, more than a core's 2 MiB L2 cache on the machines we run.
+    static let accountPrefetchThreshold = 32_768
+
+    /// Loads what the batch will touch before applying it: each key's index slot and, in a large
+    /// ledger, each posted leg's account index slot, record and balance. The loads of different
+    /// operations are independent, so the processor overlaps their cache misses instead of taking
+    /// them one at a time during apply. Nothing here changes a result.
+    ///
+    /// Measured with 2-leg posts in batches of 1,000 (median ns per post): with 10,000 accounts,
+    /// keys only 279, keys and accounts 366, nothing 405; with 1,000,000 accounts, keys only 782,
+    /// keys and accounts 673. Hence accounts only above ``accountPrefetchThreshold``.
     private mutating func prefetchKeys(of batch: BatchView) {
         guard batch.count >= 8 else { return }
+        let prefetchAccounts = self.accounts.count >= Ledger.accountPrefetchThreshold
         var sink: UInt64 = 0
         for entry in batch.entries {
             switch entry.operation {
             case .post(let header, let legs, _, _):
                 sink ^= self.keys.touch(header.key)
-                for leg in batch.legs(legs) {
+                for leg in batch.legs(legs) where prefetchAccounts {
                     if let account = self.accounts.find(leg.account) {
                         sink ^= UInt64(truncatingIfNeeded: self.accounts.balances[account].creditsPosted)
                     }

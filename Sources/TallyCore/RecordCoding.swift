@@ -120,6 +120,10 @@ struct RecordWriter {
 
     /// Writes both references, each as a length byte and its bytes.
     mutating func references(_ references: OperationBatch.ReferenceSlices, in batch: BatchView) {
+        if references.paymentID.count == 0 && references.providerReference.count == 0 {
+            self.noReferences()
+            return
+        }
         let payment = batch.bytes(references.paymentID)
         let provider = batch.bytes(references.providerReference)
         self.byte(UInt8(payment.count))

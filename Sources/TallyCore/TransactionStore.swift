@@ -117,7 +117,9 @@ struct TransactionStore: Sendable {
         self.currentFirstID = firstID
         self.currentNewestTime = 0
         self.currentOffsets = []
-        self.currentOffsets.reserveCapacity(TransactionStore.chunkBytes / 48)
+        // A 2-leg post without references takes about 40 bytes: reserve for records of 32 on
+        // average so the offsets never regrow within a chunk in practice.
+        self.currentOffsets.reserveCapacity(TransactionStore.chunkBytes / 32)
         self.currentBytes = [UInt8](repeating: 0, count: TransactionStore.chunkBytes)
         self.currentUsed = 0
         self.hasCurrent = true
