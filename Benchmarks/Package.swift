@@ -34,6 +34,11 @@ let package = Package(
             name: "LedgerWorkloads",
             dependencies: [tallyCore]
         ),
+        // Memory per retained idempotency key, measured from malloc and the resident set.
+        .executableTarget(
+            name: "KeyMemory",
+            dependencies: [tallyCore]
+        ),
         // A dependency-free (but for the core) wall-clock harness: perf/core-throughput.sh runs it.
         .executableTarget(
             name: "CoreThroughput",
