@@ -141,15 +141,14 @@ struct RecordWriter {
 /// Reads a ``TransactionStore`` record. Records are written by this process, so a malformed one is
 /// a bug: reads past the end trap.
 struct RecordReader {
-    private let bytes: ArraySlice<UInt8>
-    private var offset: Int
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
-        self.offset = bytes.startIndex
     }
 
-    var isAtEnd: Bool { self.offset == self.bytes.endIndex }
+    var isAtEnd: Bool { self.offset == self.bytes.count }
 
     mutating func byte() -> UInt8 {
         defer { self.offset += 1 }

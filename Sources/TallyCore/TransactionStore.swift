@@ -23,7 +23,7 @@ struct TransactionStore: Sendable {
         var newestTime: UInt64
         var offsets: [UInt32]
         /// Allocated at full size up front; the first `used` bytes are records.
-        var bytes: [UInt8]
+        var bytes: ChunkBuffer
         var used: Int
     }
 
@@ -35,7 +35,7 @@ struct TransactionStore: Sendable {
     private var currentFirstID: UInt64 = 0
     private var currentNewestTime: UInt64 = 0
     private var currentOffsets: [UInt32] = []
-    private var currentBytes: [UInt8] = []
+    private var currentBytes = ChunkBuffer(capacity: 0)
     private var currentUsed = 0
     /// Whether the current chunk holds any record (false only while the whole store is empty).
     private var hasCurrent = false
@@ -97,7 +97,10 @@ struct TransactionStore: Sendable {
             self.startChunk(firstID: id.rawValue)
         }
         let start = self.currentUsed
-        let written = self.currentBytes.withUnsafeMutableBytes { write($0.baseAddress! + start) }
+        if !isKnownUniquelyReferenced(&self.currentBytes) {
+            self.currentBytes = self.currentBytes.copy(used: start)
+        }
+        let written = write(self.currentBytes.base + start)
         self.currentOffsets.append(UInt32(start))
         self.currentUsed = start + written
         self.currentNewestTime = time
@@ -108,7 +111,7 @@ struct TransactionStore: Sendable {
     private mutating func sealCurrent() {
         self.sealed.append(self.current!)
         self.currentOffsets = []
-        self.currentBytes = []
+        self.currentBytes = ChunkBuffer(capacity: 0)
         self.currentUsed = 0
         self.hasCurrent = false
     }
@@ -120,7 +123,7 @@ struct TransactionStore: Sendable {
         // A 2-leg post without references takes about 40 bytes: reserve for records of 32 on
         // average so the offsets never regrow within a chunk in practice.
         self.currentOffsets.reserveCapacity(TransactionStore.chunkBytes / 32)
-        self.currentBytes = [UInt8](repeating: 0, count: TransactionStore.chunkBytes)
+        self.currentBytes = ChunkBuffer(capacity: TransactionStore.chunkBytes)
         self.currentUsed = 0
         self.hasCurrent = true
     }
@@ -135,7 +138,7 @@ struct TransactionStore: Sendable {
         } else {
             precondition(self.currentOffsets.isEmpty)
             self.hasCurrent = false
-            self.currentBytes = []
+            self.currentBytes = ChunkBuffer(capacity: 0)
             if let chunk = self.sealed.popLast() {
                 self.restore(chunk)
             }
@@ -161,19 +164,21 @@ struct TransactionStore: Sendable {
             self.count -= self.currentOffsets.count
             self.hasCurrent = false
             self.currentOffsets = []
-            self.currentBytes = []
+            self.currentBytes = ChunkBuffer(capacity: 0)
             self.currentUsed = 0
         }
     }
 
     /// Calls `body` with the encoded record of `id`, or returns nil when it is not retained.
-    func withRecord<R>(_ id: TransactionID, _ body: (ArraySlice<UInt8>) -> R) -> R? {
+    func withRecord<R>(_ id: TransactionID, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
         if self.hasCurrent && id.rawValue >= self.currentFirstID {
             let slot = Int(id.rawValue - self.currentFirstID)
             guard slot < self.currentOffsets.count else { return nil }
             let start = Int(self.currentOffsets[slot])
             let end = slot + 1 < self.currentOffsets.count ? Int(self.currentOffsets[slot + 1]) : self.currentUsed
-            return body(self.currentBytes[start..<end])
+            return withExtendedLifetime(self.currentBytes) {
+                body(UnsafeRawBufferPointer(start: self.currentBytes.base + start, count: end - start))
+            }
         }
         guard let first = self.sealed.first, id.rawValue >= first.firstID else { return nil }
         var low = 0
@@ -189,11 +194,17 @@ struct TransactionStore: Sendable {
         return Self.withRecord(id, in: self.sealed[low], body)
     }
 
-    private static func withRecord<R>(_ id: TransactionID, in chunk: Chunk, _ body: (ArraySlice<UInt8>) -> R) -> R? {
+    private static func withRecord<R>(
+        _ id: TransactionID,
+        in chunk: Chunk,
+        _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R? {
         let slot = Int(id.rawValue - chunk.firstID)
         guard slot < chunk.offsets.count else { return nil }
         let start = Int(chunk.offsets[slot])
         let end = slot + 1 < chunk.offsets.count ? Int(chunk.offsets[slot + 1]) : chunk.used
-        return body(chunk.bytes[start..<end])
+        return withExtendedLifetime(chunk.bytes) {
+            body(UnsafeRawBufferPointer(start: chunk.bytes.base + start, count: end - start))
+        }
     }
 }
