@@ -94,7 +94,8 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         Info(
             code: .linkedOperationFailed,
             name: "linked_operation_failed",
-            meaning: "Another operation of the same atomic chain was rejected, so none of the chain was applied (members whose key was already decided before the chain report that earlier result as a replay instead).",
+            meaning:
+                "Another operation of the same atomic chain was rejected, so none of the chain was applied (members whose key was already decided before the chain report that earlier result as a replay instead).",
             clientAction:
                 "Look at the chain member with the real rejection code; fix it and resend the chain with new idempotency keys."
         ),
@@ -339,7 +340,8 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         Info(
             code: .holdTimeoutInvalid,
             name: "hold_timeout_invalid",
-            meaning: "The hold's timeout is longer than ten years, or its deadline would not fit in 64-bit nanoseconds of engine time.",
+            meaning:
+                "The hold's timeout is longer than ten years, or its deadline would not fit in 64-bit nanoseconds of engine time.",
             clientAction: "Use a shorter timeout, or 0 for none."
         ),
         Info(

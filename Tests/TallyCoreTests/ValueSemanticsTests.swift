@@ -27,8 +27,13 @@ struct ValueSemanticsTests {
 
         var copy = original
         // Both write the next record into what was, until now, the same chunk.
-        #expect(original.apply(Self.post(key: 2, amount: 7, reference: "original"), at: Timestamp(secondsSinceEpoch: 3)) == .ok(2))
-        #expect(copy.apply(Self.post(key: 3, amount: 9, reference: "copy"), at: Timestamp(secondsSinceEpoch: 3)) == .ok(2))
+        #expect(
+            original.apply(Self.post(key: 2, amount: 7, reference: "original"), at: Timestamp(secondsSinceEpoch: 3))
+                == .ok(2)
+        )
+        #expect(
+            copy.apply(Self.post(key: 3, amount: 9, reference: "copy"), at: Timestamp(secondsSinceEpoch: 3)) == .ok(2)
+        )
 
         guard case .found(let first) = original.transaction(1), case .found(let firstInCopy) = copy.transaction(1),
             case .found(let second) = original.transaction(2), case .found(let secondInCopy) = copy.transaction(2)
