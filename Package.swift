@@ -7,12 +7,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "TallyCore", targets: ["TallyCore"]),
+        .library(name: "TallyStorage", targets: ["TallyStorage"]),
         .library(name: "TallyTestKit", targets: ["TallyTestKit"]),
         .executable(name: "tally", targets: ["tally"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .target(
@@ -23,8 +25,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "CTallySystem"
+        ),
+        .target(
+            name: "TallyStorage",
+            dependencies: [
+                "CTallySystem",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
             name: "TallyTestKit",
-            dependencies: ["TallyCore"]
+            dependencies: ["TallyCore", "TallyStorage"]
         ),
         .executableTarget(
             name: "tally",
@@ -41,6 +53,10 @@ let package = Package(
         .testTarget(
             name: "TallyTestKitTests",
             dependencies: ["TallyCore", "TallyTestKit"]
+        ),
+        .testTarget(
+            name: "TallyStorageTests",
+            dependencies: ["TallyStorage", "TallyTestKit"]
         ),
     ]
 )

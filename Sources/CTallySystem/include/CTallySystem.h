@@ -1,0 +1,23 @@
+#ifndef C_TALLY_SYSTEM_H
+#define C_TALLY_SYSTEM_H
+
+// The few things Tally needs from C: CRC-32C with the processor's instruction, and system calls
+// that Swift's Glibc module does not expose (they need _GNU_SOURCE).
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// CRC-32C (Castagnoli, polynomial 0x1EDC6F41 reflected 0x82F63B78) of `length` bytes at `data`,
+/// continuing from `crc` (0 to start). The result is the finished checksum (pre- and post-inverted,
+/// as in iSCSI and ext4), so chaining passes the previous result as `crc`.
+/// Uses the SSE 4.2 crc32 instruction when the processor has it, a table otherwise.
+uint32_t tally_crc32c(uint32_t crc, const void *data, size_t length);
+
+/// Whether tally_crc32c uses the hardware instruction on this machine.
+int tally_crc32c_is_hardware(void);
+
+/// fallocate(2): returns 0, or -1 with errno set.
+int tally_fallocate(int fd, int mode, int64_t offset, int64_t length);
+
+#endif

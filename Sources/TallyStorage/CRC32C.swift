@@ -1,0 +1,17 @@
+import CTallySystem
+
+/// CRC-32C (Castagnoli), the checksum of journal records and snapshot files.
+public enum CRC32C {
+    /// The checksum of `bytes`, continuing from `previous` (the checksum of the bytes before them).
+    @inlinable
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
+        tally_crc32c(previous, bytes.baseAddress, bytes.count)
+    }
+
+    public static func checksum(_ bytes: [UInt8], continuing previous: UInt32 = 0) -> UInt32 {
+        bytes.withUnsafeBytes { self.checksum($0, continuing: previous) }
+    }
+
+    /// Whether this machine computes it with the processor's crc32 instruction.
+    public static var isHardwareAccelerated: Bool { tally_crc32c_is_hardware() != 0 }
+}

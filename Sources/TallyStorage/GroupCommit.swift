@@ -1,0 +1,142 @@
+/// The group-commit state machine: when the journal's sync thread writes, what becomes durable, and
+/// what a failure or a close means. It decides; ``Journal`` does the I/O.
+///
+/// Records are appended into a pending group while the previous group is written and synced. As
+/// soon as a sync ends, everything appended meanwhile is written as the next group: one sync for a
+/// lone record, one sync shared by everything that arrived during the previous one, and no fixed
+/// batching delay. A failed write or sync is final: nothing more is written or acknowledged.
+struct GroupCommit {
+    private enum State {
+        /// Nothing is being written.
+        case idle
+        /// A group through `through` is being written and synced.
+        case syncing(through: UInt64)
+        /// A write or sync failed; nothing more is acknowledged.
+        case failed(StorageError)
+        /// Closed after everything appended became durable.
+        case closed
+    }
+
+    enum AppendAction: Equatable {
+        /// The sync thread is idle: wake it to write this record.
+        case wakeSyncThread
+        /// A sync is under way; the record goes in the next group.
+        case none
+        /// The journal cannot take records any more.
+        case reject(StorageError)
+    }
+
+    enum NextAction: Equatable {
+        /// Write and sync everything appended through this sequence.
+        case write(through: UInt64)
+        /// Nothing to write: wait for an append or a close.
+        case wait
+        /// Closed: the sync thread ends.
+        case stop
+    }
+
+    enum SyncEndAction: Equatable {
+        /// Acknowledge everything through this sequence as durable.
+        case publish(durable: UInt64)
+        /// Tell everyone waiting that nothing more will become durable.
+        case fail(StorageError)
+    }
+
+    private var state: State = .idle
+    private(set) var lastAppended: UInt64
+    private(set) var durable: UInt64
+    private var closeRequested = false
+
+    init(lastDurable: UInt64) {
+        self.lastAppended = lastDurable
+        self.durable = lastDurable
+    }
+
+    var failure: StorageError? {
+        if case .failed(let error) = self.state { return error }
+        return nil
+    }
+
+    mutating func recordAppended(_ sequence: UInt64) -> AppendAction {
+        switch self.state {
+        case .failed(let error):
+            return .reject(error)
+        case .closed:
+            return .reject(StorageError(.closed, "the journal is closed"))
+        case .idle, .syncing:
+            guard !self.closeRequested else {
+                return .reject(StorageError(.closed, "the journal is closing"))
+            }
+            precondition(sequence == self.lastAppended + 1, "sequences are appended in order")
+            self.lastAppended = sequence
+            if case .idle = self.state { return .wakeSyncThread }
+            return .none
+        }
+    }
+
+    /// The sync thread asks what to do next.
+    mutating func nextAction() -> NextAction {
+        switch self.state {
+        case .syncing:
+            preconditionFailure("the sync thread asked for work while a sync is under way")
+        case .failed, .closed:
+            return .stop
+        case .idle:
+            if self.lastAppended > self.durable {
+                self.state = .syncing(through: self.lastAppended)
+                return .write(through: self.lastAppended)
+            }
+            if self.closeRequested {
+                self.state = .closed
+                return .stop
+            }
+            return .wait
+        }
+    }
+
+    mutating func syncSucceeded() -> SyncEndAction {
+        guard case .syncing(let through) = self.state else {
+            preconditionFailure("a sync ended that was never started")
+        }
+        self.durable = through
+        self.state = .idle
+        return .publish(durable: through)
+    }
+
+    mutating func syncFailed(_ error: StorageError) -> SyncEndAction {
+        guard case .syncing = self.state else {
+            preconditionFailure("a sync failed that was never started")
+        }
+        let failure = StorageError(
+            .journalFailed,
+            "the journal stopped for good after a failed write or sync: \(error.message)",
+            path: error.path,
+            offset: error.offset,
+            sequence: error.sequence,
+            errno: error.errno
+        )
+        self.state = .failed(failure)
+        return .fail(failure)
+    }
+
+    /// A failure outside a sync (preparing a segment, say) stops the journal too.
+    mutating func failed(_ error: StorageError) -> SyncEndAction {
+        switch self.state {
+        case .failed(let existing):
+            return .fail(existing)
+        case .idle, .syncing, .closed:
+            let failure = StorageError(.journalFailed, "the journal stopped for good: \(error.message)", path: error.path)
+            self.state = .failed(failure)
+            return .fail(failure)
+        }
+    }
+
+    mutating func closeRequestedByOwner() {
+        self.closeRequested = true
+    }
+
+    var isClosed: Bool {
+        if case .closed = self.state { return true }
+        return false
+    }
+}

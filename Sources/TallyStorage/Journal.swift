@@ -1,0 +1,550 @@
+import Foundation
+import SystemPackage
+
+/// The write-ahead journal: records appended by one writer, written and synced in groups by a sync
+/// thread, durable in order.
+///
+/// ``append(_:)`` copies a record into the pending group and returns its sequence at once; the sync
+/// thread writes each group with one `pwrite` and one `fdatasync` as soon as the previous sync ends
+/// (see ``GroupCommit``) and then reports the new durable sequence to the `onDurable` handler. A
+/// failed write or sync stops the journal for good. Segments are zero-filled in advance by a
+/// preparer thread, so a sync never has to write allocation metadata.
+///
+/// Records are opaque bytes here: the journal knows nothing of ledgers.
+public final class Journal: @unchecked Sendable {
+    // @unchecked: all mutable state is guarded by `condition`, except what only the sync thread
+    // touches (`active`, `activeFirstSequence`, `writeOffset`), as marked.
+
+    public struct Configuration: Hashable, Sendable {
+        /// Bytes per segment file, header included (default 64 MiB).
+        public var segmentBytes: Int
+        /// Bytes of records waiting for their write; an append beyond it waits (backpressure).
+        public var pendingBytesMax: Int
+
+        public init(segmentBytes: Int = 64 << 20, pendingBytesMax: Int = 64 << 20) {
+            precondition(segmentBytes >= Journal.segmentBytesMin, "segments must be at least \(Journal.segmentBytesMin) bytes")
+            precondition(segmentBytes <= Int(Int32.max), "segments must be below 2 GiB")
+            precondition(pendingBytesMax >= 1)
+            self.segmentBytes = segmentBytes
+            self.pendingBytesMax = pendingBytesMax
+        }
+
+        /// The largest record payload these segments can hold.
+        public var recordPayloadBytesMax: Int {
+            min(JournalFormat.recordPayloadBytesMax, self.segmentBytes - JournalFormat.segmentHeaderBytes - JournalFormat.recordHeaderBytes)
+        }
+    }
+
+    /// The smallest segment size a journal accepts (small segments are for tests).
+    public static let segmentBytesMin = 64 << 10
+
+    /// What the sync thread reports after each group.
+    public enum Durability: Hashable, Sendable {
+        /// Every record through this sequence is on stable storage.
+        case durable(through: UInt64)
+        /// The journal stopped for good; records after the last durable one never will be.
+        case failed(StorageError)
+    }
+
+    /// A group of records waiting for its write.
+    private struct PendingWrite {
+        var startsNewSegment: Bool
+        var firstSequence: UInt64
+        var lastSequence: UInt64
+        var bytes: [UInt8]
+    }
+
+    private enum Spare {
+        case none
+        case preparing
+        case ready(FileDescriptor, FilePath)
+        case failed(StorageError)
+    }
+
+    public let directory: FilePath
+    public let configuration: Configuration
+    private let fileSystem: any FileSystem
+    private let onDurable: @Sendable (Durability) -> Void
+    private let condition = NSCondition()
+
+    // Guarded by `condition`.
+    private var machine: GroupCommit
+    private var pending: [PendingWrite] = []
+    private var pendingBytes = 0
+    private var freeBuffers: [[UInt8]] = []
+    private var appendOffset: Int
+    private var appendCapacity: Int
+    private var spare: Spare = .none
+    private var spareWanted = false
+    private var stopping = false
+    private var syncThreadRunning = false
+    private var preparerRunning = false
+    /// Numbers the spares' temporary names, so the next spare never touches the one being activated.
+    private var spareCount = 0
+
+    // Sync thread only (and the opener, before the threads start).
+    private var active: FileDescriptor
+    private var activeFirstSequence: UInt64
+    private var writeOffset: Int
+
+    /// Opens the journal in `directory` (created when missing), replays every record into `replay`,
+    /// cuts a torn tail if there is one (the scan says where), and starts the sync thread.
+    /// Damage anywhere but the tail throws ``StorageError/Code-swift.struct/corrupted``.
+    public static func open(
+        directory: FilePath,
+        fileSystem: any FileSystem = SystemFileSystem(),
+        configuration: Configuration = Configuration(),
+        replay: (UInt64, UnsafeRawBufferPointer) throws -> Void,
+        onDurable: @escaping @Sendable (Durability) -> Void
+    ) throws -> (journal: Journal, scan: JournalScan) {
+        try fileSystem.createDirectory(directory)
+        for name in try fileSystem.contentsOfDirectory(directory) where JournalFormat.isSpareName(name) {
+            try fileSystem.removeFile(directory.appending(name))
+        }
+        let scan = try JournalScanner(directory: directory, fileSystem: fileSystem).scan(replay)
+        if let torn = scan.tornTail {
+            try Self.zero(torn, in: directory, fileSystem: fileSystem)
+        }
+
+        let active: FileDescriptor
+        let firstSequence: UInt64
+        let offset: Int
+        let capacity: Int
+        if let last = scan.segments.last {
+            active = try fileSystem.openFile(directory.appending(last.name), create: false)
+            firstSequence = last.firstSequence
+            offset = Int(last.end)
+            capacity = Int(last.bytes)
+        } else {
+            let sparePath = directory.appending(JournalFormat.spareName(0))
+            let spare = try Self.prepareSpare(at: sparePath, configuration: configuration, fileSystem: fileSystem)
+            try Self.activate(
+                spare,
+                at: sparePath,
+                firstSequence: scan.nextSequence,
+                in: directory,
+                configuration: configuration,
+                fileSystem: fileSystem
+            )
+            active = spare
+            firstSequence = scan.nextSequence
+            offset = JournalFormat.segmentHeaderBytes
+            capacity = configuration.segmentBytes
+        }
+        let journal = Journal(
+            directory: directory,
+            configuration: configuration,
+            fileSystem: fileSystem,
+            onDurable: onDurable,
+            lastDurable: scan.nextSequence - 1,
+            active: active,
+            activeFirstSequence: firstSequence,
+            writeOffset: offset,
+            capacity: capacity
+        )
+        journal.startThreads()
+        return (journal, scan)
+    }
+
+    private init(
+        directory: FilePath,
+        configuration: Configuration,
+        fileSystem: any FileSystem,
+        onDurable: @escaping @Sendable (Durability) -> Void,
+        lastDurable: UInt64,
+        active: FileDescriptor,
+        activeFirstSequence: UInt64,
+        writeOffset: Int,
+        capacity: Int
+    ) {
+        self.directory = directory
+        self.configuration = configuration
+        self.fileSystem = fileSystem
+        self.onDurable = onDurable
+        self.machine = GroupCommit(lastDurable: lastDurable)
+        self.active = active
+        self.activeFirstSequence = activeFirstSequence
+        self.writeOffset = writeOffset
+        self.appendOffset = writeOffset
+        self.appendCapacity = capacity
+        self.spareWanted = true
+    }
+
+    // MARK: - Appending
+
+    /// Appends a record and returns its sequence. It becomes durable when the `onDurable` handler
+    /// reports a sequence at or past it. Called by one writer at a time; waits while too many bytes
+    /// are pending (backpressure). Throws when the journal has failed or is closed, or when the
+    /// payload is empty or too large.
+    @discardableResult
+    public func append(_ payload: UnsafeRawBufferPointer) throws -> UInt64 {
+        guard payload.count >= 1, payload.count <= self.configuration.recordPayloadBytesMax else {
+            throw StorageError(
+                .invalidArgument,
+                "a record payload must be 1 to \(self.configuration.recordPayloadBytesMax) bytes, not \(payload.count)"
+            )
+        }
+        let recordBytes = JournalFormat.recordHeaderBytes + payload.count
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        while self.pendingBytes > 0 && self.pendingBytes + recordBytes > self.configuration.pendingBytesMax
+            && self.machine.failure == nil && !self.machine.isClosed
+        {
+            self.condition.wait()
+        }
+        let sequence = self.machine.lastAppended + 1
+        let action = self.machine.recordAppended(sequence)
+        if case .reject(let error) = action {
+            throw error
+        }
+
+        var startsNewSegment = false
+        if self.appendOffset + recordBytes > self.appendCapacity {
+            startsNewSegment = true
+            self.appendOffset = JournalFormat.segmentHeaderBytes
+            self.appendCapacity = self.configuration.segmentBytes
+        }
+        if self.pending.isEmpty || startsNewSegment {
+            var buffer = self.freeBuffers.popLast() ?? []
+            buffer.removeAll(keepingCapacity: true)
+            self.pending.append(
+                PendingWrite(startsNewSegment: startsNewSegment, firstSequence: sequence, lastSequence: sequence, bytes: buffer)
+            )
+        }
+        let last = self.pending.count - 1
+        let group = self.pending[last].firstSequence
+        let start = self.pending[last].bytes.count
+        self.pending[last].bytes.append(contentsOf: repeatElement(0, count: JournalFormat.recordHeaderBytes))
+        self.pending[last].bytes.append(contentsOf: payload)
+        self.pending[last].bytes.withUnsafeMutableBytes { bytes in
+            JournalFormat.sealRecord(
+                UnsafeMutableRawBufferPointer(rebasing: bytes[start...]),
+                payloadBytes: payload.count,
+                sequence: sequence,
+                group: group
+            )
+        }
+        self.pending[last].lastSequence = sequence
+        self.pendingBytes += recordBytes
+        self.appendOffset += recordBytes
+        if action == .wakeSyncThread {
+            self.condition.broadcast()
+        }
+        return sequence
+    }
+
+    /// Appends a record held in an array.
+    @discardableResult
+    public func append(_ payload: [UInt8]) throws -> UInt64 {
+        try payload.withUnsafeBytes { try self.append($0) }
+    }
+
+    /// The last sequence known to be on stable storage.
+    public var durableSequence: UInt64 {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.machine.durable
+    }
+
+    /// The last sequence appended.
+    public var lastAppendedSequence: UInt64 {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.machine.lastAppended
+    }
+
+    /// The failure that stopped the journal, if it stopped.
+    public var failure: StorageError? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.machine.failure
+    }
+
+    /// Blocks until `sequence` is durable; throws when the journal fails first.
+    public func waitUntilDurable(_ sequence: UInt64) throws {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        while self.machine.durable < sequence {
+            if let failure = self.machine.failure {
+                throw failure
+            }
+            self.condition.wait()
+        }
+    }
+
+    /// Makes everything appended durable, stops the threads and closes the files. Throws the
+    /// failure if the journal had failed (records after the last durable one are lost).
+    public func close() throws {
+        self.condition.lock()
+        self.machine.closeRequestedByOwner()
+        self.condition.broadcast()
+        while self.syncThreadRunning {
+            self.condition.wait()
+        }
+        self.stopping = true
+        self.condition.broadcast()
+        while self.preparerRunning {
+            self.condition.wait()
+        }
+        let failure = self.machine.failure
+        let spare = self.spare
+        self.spare = .none
+        self.condition.unlock()
+        if case .ready(let file, let path) = spare {
+            try? self.fileSystem.close(file)
+            try? self.fileSystem.removeFile(path)
+        }
+        try? self.fileSystem.close(self.active)
+        if let failure {
+            throw failure
+        }
+    }
+
+    // MARK: - The sync thread
+
+    private func startThreads() {
+        self.condition.lock()
+        self.syncThreadRunning = true
+        self.preparerRunning = true
+        self.condition.unlock()
+        let sync = Thread { [self] in self.runSyncThread() }
+        sync.name = "tally-journal-sync"
+        sync.start()
+        let preparer = Thread { [self] in self.runPreparer() }
+        preparer.name = "tally-journal-prepare"
+        preparer.start()
+    }
+
+    private func runSyncThread() {
+        self.condition.lock()
+        while true {
+            switch self.machine.nextAction() {
+            case .wait:
+                self.condition.wait()
+            case .stop:
+                self.syncThreadRunning = false
+                self.condition.broadcast()
+                self.condition.unlock()
+                return
+            case .write:
+                let writes = self.pending
+                self.pending = []
+                self.pendingBytes = 0
+                self.condition.broadcast()
+                self.condition.unlock()
+
+                var failure: StorageError? = nil
+                do {
+                    try self.write(writes)
+                } catch let error as StorageError {
+                    failure = error
+                } catch {
+                    failure = StorageError(.io, "\(error)")
+                }
+
+                self.condition.lock()
+                for write in writes where self.freeBuffers.count < 4 {
+                    self.freeBuffers.append(write.bytes)
+                }
+                let action = failure.map { self.machine.syncFailed($0) } ?? self.machine.syncSucceeded()
+                self.condition.broadcast()
+                self.condition.unlock()
+                switch action {
+                case .publish(let durable):
+                    self.onDurable(.durable(through: durable))
+                case .fail(let error):
+                    self.onDurable(.failed(error))
+                }
+                self.condition.lock()
+            }
+        }
+    }
+
+    /// Writes the groups (rotating segments where they say so) and syncs. Sync thread only.
+    private func write(_ writes: [PendingWrite]) throws {
+        for write in writes {
+            if write.startsNewSegment {
+                try self.rotate(firstSequence: write.firstSequence)
+            }
+            try write.bytes.withUnsafeBytes { bytes in
+                do {
+                    try self.fileSystem.write(self.active, bytes, at: Int64(self.writeOffset))
+                } catch var error as StorageError {
+                    error.path = self.activePath
+                    error.offset = Int64(self.writeOffset)
+                    error.sequence = write.firstSequence
+                    throw error
+                }
+            }
+            self.writeOffset += write.bytes.count
+        }
+        do {
+            try self.fileSystem.synchronizeData(self.active)
+        } catch var error as StorageError {
+            error.path = self.activePath
+            error.sequence = writes.last?.lastSequence
+            throw error
+        }
+    }
+
+    private var activePath: FilePath {
+        self.directory.appending(JournalFormat.segmentName(firstSequence: self.activeFirstSequence))
+    }
+
+    /// Starts the next segment: the current one is synced first, so a later segment always means
+    /// every record before it was durable. Sync thread only.
+    private func rotate(firstSequence: UInt64) throws {
+        try self.fileSystem.synchronizeData(self.active)
+        let (spare, sparePath) = try self.takeSpare()
+        try Self.activate(
+            spare,
+            at: sparePath,
+            firstSequence: firstSequence,
+            in: self.directory,
+            configuration: self.configuration,
+            fileSystem: self.fileSystem
+        )
+        try? self.fileSystem.close(self.active)
+        self.active = spare
+        self.activeFirstSequence = firstSequence
+        self.writeOffset = JournalFormat.segmentHeaderBytes
+    }
+
+    /// Waits for the preparer's spare segment and asks for the next one.
+    private func takeSpare() throws -> (FileDescriptor, FilePath) {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        while true {
+            switch self.spare {
+            case .ready(let file, let path):
+                self.spare = .none
+                self.spareWanted = true
+                self.condition.broadcast()
+                return (file, path)
+            case .failed(let error):
+                throw error
+            case .none:
+                self.spareWanted = true
+                self.condition.broadcast()
+                self.condition.wait()
+            case .preparing:
+                self.condition.wait()
+            }
+        }
+    }
+
+    // MARK: - Segment preparation
+
+    private func runPreparer() {
+        self.condition.lock()
+        while true {
+            while !self.stopping && !(self.spareWanted && self.isSpareMissing) {
+                self.condition.wait()
+            }
+            if self.stopping {
+                self.preparerRunning = false
+                self.condition.broadcast()
+                self.condition.unlock()
+                return
+            }
+            self.spare = .preparing
+            self.spareWanted = false
+            self.spareCount += 1
+            let path = self.directory.appending(JournalFormat.spareName(self.spareCount))
+            self.condition.unlock()
+            let prepared: Spare
+            do {
+                prepared = .ready(
+                    try Self.prepareSpare(at: path, configuration: self.configuration, fileSystem: self.fileSystem),
+                    path
+                )
+            } catch let error as StorageError {
+                prepared = .failed(error)
+            } catch {
+                prepared = .failed(StorageError(.io, "\(error)"))
+            }
+            self.condition.lock()
+            self.spare = prepared
+            self.condition.broadcast()
+        }
+    }
+
+    private var isSpareMissing: Bool {
+        if case .none = self.spare { return true }
+        return false
+    }
+
+    /// Creates the spare segment file at full size, zero-filled and synced, so that writing records
+    /// into it later changes no metadata.
+    static func prepareSpare(
+        at path: FilePath,
+        configuration: Configuration,
+        fileSystem: any FileSystem
+    ) throws -> FileDescriptor {
+        if fileSystem.fileExists(path) {
+            try fileSystem.removeFile(path)
+        }
+        let file = try fileSystem.openFile(path, create: true)
+        do {
+            try fileSystem.allocate(file, offset: 0, length: Int64(configuration.segmentBytes))
+            let zeros = [UInt8](repeating: 0, count: min(1 << 20, configuration.segmentBytes))
+            var offset = 0
+            while offset < configuration.segmentBytes {
+                let count = min(zeros.count, configuration.segmentBytes - offset)
+                try zeros.withUnsafeBytes { bytes in
+                    try fileSystem.write(file, UnsafeRawBufferPointer(rebasing: bytes[0..<count]), at: Int64(offset))
+                }
+                offset += count
+            }
+            try fileSystem.synchronize(file)
+            return file
+        } catch {
+            try? fileSystem.close(file)
+            throw error
+        }
+    }
+
+    /// Turns the spare into the segment starting at `firstSequence`: header written and synced,
+    /// then renamed to its final name and the directory synced.
+    static func activate(
+        _ spare: FileDescriptor,
+        at sparePath: FilePath,
+        firstSequence: UInt64,
+        in directory: FilePath,
+        configuration: Configuration,
+        fileSystem: any FileSystem
+    ) throws {
+        var header = [UInt8](repeating: 0, count: JournalFormat.segmentHeaderBytes)
+        header.withUnsafeMutableBytes {
+            JournalFormat.writeSegmentHeader(into: $0, firstSequence: firstSequence, segmentBytes: configuration.segmentBytes)
+        }
+        try header.withUnsafeBytes { try fileSystem.write(spare, $0, at: 0) }
+        try fileSystem.synchronizeData(spare)
+        try fileSystem.rename(sparePath, to: directory.appending(JournalFormat.segmentName(firstSequence: firstSequence)))
+        try Self.synchronizeDirectory(directory, fileSystem: fileSystem)
+    }
+
+    static func synchronizeDirectory(_ directory: FilePath, fileSystem: any FileSystem) throws {
+        let handle = try fileSystem.openDirectory(directory)
+        defer { try? fileSystem.close(handle) }
+        try fileSystem.synchronize(handle)
+    }
+
+    /// Overwrites a torn tail with zeros and syncs, so that no stale record of the unfinished write
+    /// can ever be read as part of the log once new records are written over it.
+    private static func zero(_ torn: JournalScan.TornTail, in directory: FilePath, fileSystem: any FileSystem) throws {
+        let file = try fileSystem.openFile(directory.appending(torn.segment), create: false)
+        defer { try? fileSystem.close(file) }
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = torn.offset
+        let end = torn.offset + torn.bytes
+        while offset < end {
+            let count = Int(min(Int64(zeros.count), end - offset))
+            try zeros.withUnsafeBytes { bytes in
+                try fileSystem.write(file, UnsafeRawBufferPointer(rebasing: bytes[0..<count]), at: offset)
+            }
+            offset += Int64(count)
+        }
+        try fileSystem.synchronizeData(file)
+    }
+}

@@ -1,0 +1,319 @@
+import SystemPackage
+
+/// What reading a journal found: its extent, where the next record goes, and whether a torn tail
+/// was found (and must be cut before appending).
+public struct JournalScan: Hashable, Sendable {
+    /// One segment file.
+    public struct Segment: Hashable, Sendable {
+        public var name: String
+        public var firstSequence: UInt64
+        /// The file's size (the segment's capacity).
+        public var bytes: Int64
+        /// Records in the segment.
+        public var records: UInt64
+        /// Offset just past the last valid record.
+        public var end: Int64
+    }
+
+    /// A torn final write: bytes from `offset` of `segment` on belong to a write whose sync never
+    /// finished. They are not part of the log; opening the journal for writing zeroes them.
+    public struct TornTail: Hashable, Sendable {
+        public var segment: String
+        public var offset: Int64
+        /// The sequence the torn record would have had.
+        public var sequence: UInt64
+        /// Non-zero bytes from `offset` to the last non-zero byte of the segment.
+        public var bytes: Int64
+    }
+
+    public var segments: [Segment] = []
+    /// The sequence of the first and last record; nil when the journal holds no record.
+    public var firstSequence: UInt64?
+    public var lastSequence: UInt64?
+    public var records: UInt64 = 0
+    /// Payload bytes in all records.
+    public var payloadBytes: UInt64 = 0
+    public var tornTail: TornTail?
+
+    /// The sequence the next record will have.
+    public var nextSequence: UInt64 {
+        if let last = self.lastSequence { return last + 1 }
+        return self.segments.last?.firstSequence ?? 1
+    }
+}
+
+/// Reads a journal directory front to back, checking every header, checksum and sequence.
+///
+/// A record that fails its checks at offset P, where sequence E was expected, is either a torn tail
+/// or damage:
+/// - If a later segment exists, every record of this one was synced before it was created: damage.
+/// - Otherwise the rest of the segment is searched for records that check out. One whose group
+///   started after E was written by a later write, so E's write had been synced: damage. If only
+///   records of E's own group (or none) are found, the write that held E never finished its sync:
+///   a torn tail, whose records were never acknowledged.
+/// Damage stops the scan with a ``StorageError/Code-swift.struct/corrupted`` error naming the file,
+/// the offset and the sequence; nothing is ever skipped silently.
+public struct JournalScanner {
+    public let directory: FilePath
+    public let fileSystem: any FileSystem
+
+    public init(directory: FilePath, fileSystem: any FileSystem = SystemFileSystem()) {
+        self.directory = directory
+        self.fileSystem = fileSystem
+    }
+
+    /// The segment files in log order.
+    public func segmentNames() throws -> [(name: String, firstSequence: UInt64)] {
+        try self.fileSystem.contentsOfDirectory(self.directory)
+            .compactMap { name in JournalFormat.firstSequence(ofSegmentNamed: name).map { (name, $0) } }
+            .sorted { $0.firstSequence < $1.firstSequence }
+    }
+
+    /// Scans every record, calling `visit` with each sequence and payload in order (the payload is
+    /// valid only during the call).
+    public func scan(_ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws -> JournalScan {
+        var scan = JournalScan()
+        let names = try self.segmentNames()
+        var expected: UInt64? = nil
+        var buffer: [UInt8] = []
+        for (index, entry) in names.enumerated() {
+            let path = self.directory.appending(entry.name)
+            let file = try self.fileSystem.openFile(path, create: false)
+            defer { try? self.fileSystem.close(file) }
+            let size = try self.fileSystem.size(of: file)
+            guard size >= Int64(JournalFormat.segmentHeaderBytes) else {
+                throw StorageError(.corrupted, "segment is shorter than its header", path: path, offset: 0)
+            }
+            guard size <= Int64(Int32.max) else {
+                throw StorageError(.corrupted, "segment of \(size) bytes is larger than any Tally writes", path: path)
+            }
+            if buffer.count < Int(size) {
+                buffer = [UInt8](repeating: 0, count: Int(size))
+            }
+            let read = try buffer.withUnsafeMutableBytes { raw in
+                try self.fileSystem.read(file, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<Int(size)]), at: 0)
+            }
+            guard read == Int(size) else {
+                throw StorageError(.io, "read \(read) of \(size) bytes", path: path)
+            }
+            let isLast = index == names.count - 1
+            try buffer.withUnsafeBytes { raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<Int(size)])
+                let segment = try self.scanSegment(
+                    bytes,
+                    name: entry.name,
+                    path: path,
+                    nameSequence: entry.firstSequence,
+                    expected: &expected,
+                    isLast: isLast,
+                    scan: &scan,
+                    visit
+                )
+                scan.segments.append(segment)
+            }
+            if scan.tornTail != nil {
+                precondition(isLast)
+            }
+        }
+        return scan
+    }
+
+    private func scanSegment(
+        _ bytes: UnsafeRawBufferPointer,
+        name: String,
+        path: FilePath,
+        nameSequence: UInt64,
+        expected: inout UInt64?,
+        isLast: Bool,
+        scan: inout JournalScan,
+        _ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> JournalScan.Segment {
+        let header: JournalFormat.SegmentHeader
+        switch JournalFormat.readSegmentHeader(bytes) {
+        case .success(let decoded):
+            header = decoded
+        case .failure(.unsupportedVersion(let version)):
+            throw StorageError(
+                .unsupportedFormat,
+                "journal format version \(version); this build reads version \(JournalFormat.version)",
+                path: path,
+                offset: 8
+            )
+        case .failure(let problem):
+            throw StorageError(.corrupted, "segment header is damaged (\(problem))", path: path, offset: 0)
+        }
+        guard header.firstSequence == nameSequence else {
+            throw StorageError(
+                .corrupted,
+                "segment header says first sequence \(header.firstSequence), its name says \(nameSequence)",
+                path: path,
+                offset: 16
+            )
+        }
+        guard header.segmentBytes == UInt64(bytes.count) else {
+            throw StorageError(
+                .corrupted,
+                "segment header says \(header.segmentBytes) bytes, the file has \(bytes.count)",
+                path: path,
+                offset: 24
+            )
+        }
+        if let expected, header.firstSequence != expected {
+            throw StorageError(
+                .corrupted,
+                "segment starts at sequence \(header.firstSequence) but the previous one ends before \(expected)",
+                path: path,
+                offset: 16,
+                sequence: expected
+            )
+        }
+        var next = header.firstSequence
+        var offset = JournalFormat.segmentHeaderBytes
+        var records: UInt64 = 0
+        while true {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            switch JournalFormat.probeRecord(rest) {
+            case .record(let record) where record.sequence == next && record.group <= record.sequence:
+                try visit(record.sequence, UnsafeRawBufferPointer(rebasing: rest[JournalFormat.recordHeaderBytes..<JournalFormat.recordHeaderBytes + record.payloadBytes]))
+                scan.firstSequence = scan.firstSequence ?? record.sequence
+                scan.lastSequence = record.sequence
+                scan.records += 1
+                scan.payloadBytes += UInt64(record.payloadBytes)
+                records += 1
+                next += 1
+                offset += JournalFormat.recordHeaderBytes + record.payloadBytes
+                continue
+            case .record(let record):
+                throw StorageError(
+                    .corrupted,
+                    "record checks out but has sequence \(record.sequence) (group \(record.group)) where \(next) was expected",
+                    path: path,
+                    offset: Int64(offset),
+                    sequence: next
+                )
+            case .end, .invalid:
+                try self.classifyEnd(
+                    bytes,
+                    at: offset,
+                    expected: next,
+                    recordIsInvalid: JournalFormat.probeRecord(rest) == .invalid,
+                    isLast: isLast,
+                    name: name,
+                    path: path,
+                    scan: &scan
+                )
+            }
+            break
+        }
+        expected = next
+        return JournalScan.Segment(
+            name: name,
+            firstSequence: header.firstSequence,
+            bytes: Int64(bytes.count),
+            records: records,
+            end: Int64(offset)
+        )
+    }
+
+    /// Decides what the first position without a valid record means (see the type's summary).
+    private func classifyEnd(
+        _ bytes: UnsafeRawBufferPointer,
+        at offset: Int,
+        expected: UInt64,
+        recordIsInvalid: Bool,
+        isLast: Bool,
+        name: String,
+        path: FilePath,
+        scan: inout JournalScan
+    ) throws {
+        let lastNonZero = bytes[offset...].lastIndex(where: { $0 != 0 })
+        guard isLast else {
+            if recordIsInvalid {
+                throw StorageError(
+                    .corrupted,
+                    "record fails its checks, and a later segment shows it had been synced",
+                    path: path,
+                    offset: Int64(offset),
+                    sequence: expected
+                )
+            }
+            if let lastNonZero {
+                throw StorageError(
+                    .corrupted,
+                    "unexpected bytes after the last record of a closed segment (up to offset \(lastNonZero))",
+                    path: path,
+                    offset: Int64(offset),
+                    sequence: expected
+                )
+            }
+            return
+        }
+        guard let lastNonZero else {
+            return  // a clean end
+        }
+        if let later = self.firstLaterGroupRecord(bytes, after: offset, lastStart: lastNonZero, expected: expected) {
+            throw StorageError(
+                .corrupted,
+                "records stop here, but record \(later.sequence), written later (group \(later.group)), follows at offset \(later.offset)",
+                path: path,
+                offset: Int64(offset),
+                sequence: expected
+            )
+        }
+        scan.tornTail = JournalScan.TornTail(
+            segment: name,
+            offset: Int64(offset),
+            sequence: expected,
+            bytes: Int64(lastNonZero + 1 - offset)
+        )
+    }
+
+    /// The first record after `offset` that checks out, belongs after `expected` and was written by a
+    /// later write than the one that held `expected` (its group starts after `expected`).
+    private func firstLaterGroupRecord(
+        _ bytes: UnsafeRawBufferPointer,
+        after offset: Int,
+        lastStart: Int,
+        expected: UInt64
+    ) -> (offset: Int, sequence: UInt64, group: UInt64)? {
+        var position = offset + 1
+        while let found = self.firstRecord(bytes, after: position - 1, lastStart: lastStart, expected: expected) {
+            if found.group > expected {
+                return found
+            }
+            position = found.offset + 1
+        }
+        return nil
+    }
+
+    /// The first offset in `offset + 1 ... lastStart` holding a record that checks out and plausibly
+    /// belongs to this log after `expected`: its sequence at least `expected`, its group at most its
+    /// sequence. The filters keep the byte-by-byte search from checksumming random lengths.
+    private func firstRecord(
+        _ bytes: UnsafeRawBufferPointer,
+        after offset: Int,
+        lastStart: Int,
+        expected: UInt64
+    ) -> (offset: Int, sequence: UInt64, group: UInt64)? {
+        var position = offset + 1
+        let limit = min(bytes.count - JournalFormat.recordHeaderBytes, lastStart)
+        while position <= limit {
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+            if length == 0 {
+                position += 1
+                continue
+            }
+            let sequence = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position + 8, as: UInt64.self))
+            let group = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position + 16, as: UInt64.self))
+            let maximumSequence = expected &+ UInt64(bytes.count / JournalFormat.recordHeaderBytes)
+            if length <= JournalFormat.recordPayloadBytesMax, position + JournalFormat.recordHeaderBytes + length <= bytes.count,
+                sequence >= expected, sequence <= maximumSequence, group <= sequence, group > 0,
+                case .record = JournalFormat.probeRecord(UnsafeRawBufferPointer(rebasing: bytes[position...]))
+            {
+                return (position, sequence, group)
+            }
+            position += 1
+        }
+        return nil
+    }
+}
