@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "TallyCore", targets: ["TallyCore"]),
         .library(name: "TallyStorage", targets: ["TallyStorage"]),
+        .library(name: "TallyEngine", targets: ["TallyEngine"]),
         .library(name: "TallyTestKit", targets: ["TallyTestKit"]),
         .executable(name: "tally", targets: ["tally"]),
     ],
@@ -35,6 +36,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "TallyEngine",
+            dependencies: [
+                "TallyCore",
+                "TallyStorage",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
             name: "TallyTestKit",
             dependencies: ["TallyCore", "TallyStorage"]
         ),
@@ -42,7 +52,10 @@ let package = Package(
             name: "tally",
             dependencies: [
                 "TallyCore",
+                "TallyEngine",
+                "TallyStorage",
                 "TallyTestKit",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +70,10 @@ let package = Package(
         .testTarget(
             name: "TallyStorageTests",
             dependencies: ["TallyStorage", "TallyTestKit"]
+        ),
+        .testTarget(
+            name: "TallyEngineTests",
+            dependencies: ["TallyEngine", "TallyCore", "TallyStorage", "TallyTestKit"]
         ),
     ]
 )

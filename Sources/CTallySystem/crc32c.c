@@ -3,10 +3,13 @@
 // hardware path runs at several GB/s, the table path (slicing by 8) at about 1 GB/s.
 #include "CTallySystem.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static uint32_t table[8][256];
-static int table_ready = 0;
+// pthread_once, not a flag checked and then set: two threads could both see the flag unset and one
+// rewrite the table while the other reads it, a data race even though the values are the same.
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void build_table(void) {
     for (uint32_t n = 0; n < 256; n++) {
@@ -23,13 +26,10 @@ static void build_table(void) {
             table[k][n] = crc;
         }
     }
-    __atomic_store_n(&table_ready, 1, __ATOMIC_RELEASE);
 }
 
 static uint32_t crc32c_software(uint32_t crc, const unsigned char *p, size_t length) {
-    if (!__atomic_load_n(&table_ready, __ATOMIC_ACQUIRE)) {
-        build_table();
-    }
+    pthread_once(&table_once, build_table);
     while (length >= 8) {
         uint64_t word;
         memcpy(&word, p, 8);
@@ -82,4 +82,8 @@ uint32_t tally_crc32c(uint32_t crc, const void *data, size_t length) {
     }
 #endif
     return ~crc32c_software(crc, p, length);
+}
+
+uint32_t tally_crc32c_table(uint32_t crc, const void *data, size_t length) {
+    return ~crc32c_software(~crc, (const unsigned char *)data, length);
 }

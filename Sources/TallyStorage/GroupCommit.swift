@@ -119,18 +119,6 @@ struct GroupCommit {
         return .fail(failure)
     }
 
-    /// A failure outside a sync (preparing a segment, say) stops the journal too.
-    mutating func failed(_ error: StorageError) -> SyncEndAction {
-        switch self.state {
-        case .failed(let existing):
-            return .fail(existing)
-        case .idle, .syncing, .closed:
-            let failure = StorageError(.journalFailed, "the journal stopped for good: \(error.message)", path: error.path)
-            self.state = .failed(failure)
-            return .fail(failure)
-        }
-    }
-
     mutating func closeRequestedByOwner() {
         self.closeRequested = true
     }

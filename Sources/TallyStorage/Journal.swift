@@ -22,7 +22,10 @@ public final class Journal: @unchecked Sendable {
         public var pendingBytesMax: Int
 
         public init(segmentBytes: Int = 64 << 20, pendingBytesMax: Int = 64 << 20) {
-            precondition(segmentBytes >= Journal.segmentBytesMin, "segments must be at least \(Journal.segmentBytesMin) bytes")
+            precondition(
+                segmentBytes >= Journal.segmentBytesMin,
+                "segments must be at least \(Journal.segmentBytesMin) bytes"
+            )
             precondition(segmentBytes <= Int(Int32.max), "segments must be below 2 GiB")
             precondition(pendingBytesMax >= 1)
             self.segmentBytes = segmentBytes
@@ -31,7 +34,10 @@ public final class Journal: @unchecked Sendable {
 
         /// The largest record payload these segments can hold.
         public var recordPayloadBytesMax: Int {
-            min(JournalFormat.recordPayloadBytesMax, self.segmentBytes - JournalFormat.segmentHeaderBytes - JournalFormat.recordHeaderBytes)
+            min(
+                JournalFormat.recordPayloadBytesMax,
+                self.segmentBytes - JournalFormat.segmentHeaderBytes - JournalFormat.recordHeaderBytes
+            )
         }
     }
 
@@ -79,6 +85,9 @@ public final class Journal: @unchecked Sendable {
     private var stopping = false
     private var syncThreadRunning = false
     private var preparerRunning = false
+    /// Set by the first ``close()``: a second one must not close the files again (their descriptor
+    /// numbers may belong to other files by then).
+    private var closeCalled = false
     /// Numbers the spares' temporary names, so the next spare never touches the one being activated.
     private var spareCount = 0
 
@@ -87,8 +96,9 @@ public final class Journal: @unchecked Sendable {
     private var activeFirstSequence: UInt64
     private var writeOffset: Int
 
-    /// Opens the journal in `directory` (created when missing), replays every record into `replay`,
-    /// cuts a torn tail if there is one (the scan says where), and starts the sync thread.
+    /// Opens the journal in `directory` (created when missing, and synced in its parent), replays
+    /// every record into `replay`, cuts a torn tail if there is one (the scan says where), and starts
+    /// the sync thread.
     /// Damage anywhere but the tail throws ``StorageError/Code-swift.struct/corrupted``.
     public static func open(
         directory: FilePath,
@@ -97,7 +107,13 @@ public final class Journal: @unchecked Sendable {
         replay: (UInt64, UnsafeRawBufferPointer) throws -> Void,
         onDurable: @escaping @Sendable (Durability) -> Void
     ) throws -> (journal: Journal, scan: JournalScan) {
-        try fileSystem.createDirectory(directory)
+        if !fileSystem.fileExists(directory) {
+            try fileSystem.createDirectory(directory)
+            // The new directory's entry in its parent must be durable too, or a power loss could
+            // take the whole journal with it after its records were acknowledged.
+            let parent = directory.removingLastComponent()
+            try Self.synchronizeDirectory(parent.isEmpty ? "." : parent, fileSystem: fileSystem)
+        }
         for name in try fileSystem.contentsOfDirectory(directory) where JournalFormat.isSpareName(name) {
             try fileSystem.removeFile(directory.appending(name))
         }
@@ -118,14 +134,19 @@ public final class Journal: @unchecked Sendable {
         } else {
             let sparePath = directory.appending(JournalFormat.spareName(0))
             let spare = try Self.prepareSpare(at: sparePath, configuration: configuration, fileSystem: fileSystem)
-            try Self.activate(
-                spare,
-                at: sparePath,
-                firstSequence: scan.nextSequence,
-                in: directory,
-                configuration: configuration,
-                fileSystem: fileSystem
-            )
+            do {
+                try Self.activate(
+                    spare,
+                    at: sparePath,
+                    firstSequence: scan.nextSequence,
+                    in: directory,
+                    configuration: configuration,
+                    fileSystem: fileSystem
+                )
+            } catch {
+                try? fileSystem.close(spare)
+                throw error
+            }
             active = spare
             firstSequence = scan.nextSequence
             offset = JournalFormat.segmentHeaderBytes
@@ -208,7 +229,12 @@ public final class Journal: @unchecked Sendable {
             var buffer = self.freeBuffers.popLast() ?? []
             buffer.removeAll(keepingCapacity: true)
             self.pending.append(
-                PendingWrite(startsNewSegment: startsNewSegment, firstSequence: sequence, lastSequence: sequence, bytes: buffer)
+                PendingWrite(
+                    startsNewSegment: startsNewSegment,
+                    firstSequence: sequence,
+                    lastSequence: sequence,
+                    bytes: buffer
+                )
             )
         }
         let last = self.pending.count - 1
@@ -260,7 +286,9 @@ public final class Journal: @unchecked Sendable {
         return self.machine.failure
     }
 
-    /// Blocks until `sequence` is durable; throws when the journal fails first.
+    /// Blocks until `sequence` is durable; throws when the journal fails first, or closes without
+    /// `sequence` ever having been appended (it never will be: without this a waiter would block
+    /// forever).
     public func waitUntilDurable(_ sequence: UInt64) throws {
         self.condition.lock()
         defer { self.condition.unlock() }
@@ -268,14 +296,31 @@ public final class Journal: @unchecked Sendable {
             if let failure = self.machine.failure {
                 throw failure
             }
+            if self.machine.isClosed {
+                throw StorageError(
+                    .closed,
+                    "the journal closed at sequence \(self.machine.durable), before \(sequence) was appended",
+                    sequence: sequence
+                )
+            }
             self.condition.wait()
         }
     }
 
     /// Makes everything appended durable, stops the threads and closes the files. Throws the
-    /// failure if the journal had failed (records after the last durable one are lost).
+    /// failure if the journal had failed (records after the last durable one are lost). Closing
+    /// again does nothing more (it throws the failure again).
     public func close() throws {
         self.condition.lock()
+        guard !self.closeCalled else {
+            let failure = self.machine.failure
+            self.condition.unlock()
+            if let failure {
+                throw failure
+            }
+            return
+        }
+        self.closeCalled = true
         self.machine.closeRequestedByOwner()
         self.condition.broadcast()
         while self.syncThreadRunning {
@@ -396,14 +441,19 @@ public final class Journal: @unchecked Sendable {
     private func rotate(firstSequence: UInt64) throws {
         try self.fileSystem.synchronizeData(self.active)
         let (spare, sparePath) = try self.takeSpare()
-        try Self.activate(
-            spare,
-            at: sparePath,
-            firstSequence: firstSequence,
-            in: self.directory,
-            configuration: self.configuration,
-            fileSystem: self.fileSystem
-        )
+        do {
+            try Self.activate(
+                spare,
+                at: sparePath,
+                firstSequence: firstSequence,
+                in: self.directory,
+                configuration: self.configuration,
+                fileSystem: self.fileSystem
+            )
+        } catch {
+            try? self.fileSystem.close(spare)
+            throw error
+        }
         try? self.fileSystem.close(self.active)
         self.active = spare
         self.activeFirstSequence = firstSequence
@@ -516,11 +566,18 @@ public final class Journal: @unchecked Sendable {
     ) throws {
         var header = [UInt8](repeating: 0, count: JournalFormat.segmentHeaderBytes)
         header.withUnsafeMutableBytes {
-            JournalFormat.writeSegmentHeader(into: $0, firstSequence: firstSequence, segmentBytes: configuration.segmentBytes)
+            JournalFormat.writeSegmentHeader(
+                into: $0,
+                firstSequence: firstSequence,
+                segmentBytes: configuration.segmentBytes
+            )
         }
         try header.withUnsafeBytes { try fileSystem.write(spare, $0, at: 0) }
         try fileSystem.synchronizeData(spare)
-        try fileSystem.rename(sparePath, to: directory.appending(JournalFormat.segmentName(firstSequence: firstSequence)))
+        try fileSystem.rename(
+            sparePath,
+            to: directory.appending(JournalFormat.segmentName(firstSequence: firstSequence))
+        )
         try Self.synchronizeDirectory(directory, fileSystem: fileSystem)
     }
 

@@ -66,7 +66,11 @@ public enum JournalFormat {
     }
 
     /// Writes a segment header into the first 64 bytes of `buffer`.
-    static func writeSegmentHeader(into buffer: UnsafeMutableRawBufferPointer, firstSequence: UInt64, segmentBytes: Int) {
+    static func writeSegmentHeader(
+        into buffer: UnsafeMutableRawBufferPointer,
+        firstSequence: UInt64,
+        segmentBytes: Int
+    ) {
         precondition(buffer.count >= segmentHeaderBytes)
         buffer.copyBytes(from: repeatElement(0, count: segmentHeaderBytes))
         for (index, byte) in magic.enumerated() {
@@ -99,12 +103,14 @@ public enum JournalFormat {
     static func readSegmentHeader(_ bytes: UnsafeRawBufferPointer) -> Result<SegmentHeader, HeaderProblem> {
         guard bytes.count >= segmentHeaderBytes else { return .failure(.tooShort) }
         guard Array(bytes[0..<8]) == magic else { return .failure(.badMagic) }
+        // The version before the checksum: a later version may lay out (and checksum) its header
+        // differently, and must be reported as a version this build cannot read, not as damage.
+        let version = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+        guard version == JournalFormat.version else { return .failure(.unsupportedVersion(version)) }
         let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 60, as: UInt32.self))
         guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<60])) == stored else {
             return .failure(.badChecksum)
         }
-        let version = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
-        guard version == JournalFormat.version else { return .failure(.unsupportedVersion(version)) }
         let headerSize = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
         guard headerSize == segmentHeaderBytes else { return .failure(.badHeaderSize(headerSize)) }
         return .success(

@@ -1,3 +1,4 @@
+import Foundation
 import SystemPackage
 
 /// What reading a journal found: its extent, where the next record goes, and whether a torn tail
@@ -174,7 +175,8 @@ public struct JournalScanner {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             switch JournalFormat.probeRecord(rest) {
             case .record(let record) where record.sequence == next && record.group <= record.sequence:
-                try visit(record.sequence, UnsafeRawBufferPointer(rebasing: rest[JournalFormat.recordHeaderBytes..<JournalFormat.recordHeaderBytes + record.payloadBytes]))
+                let payload = JournalFormat.recordHeaderBytes..<JournalFormat.recordHeaderBytes + record.payloadBytes
+                try visit(record.sequence, UnsafeRawBufferPointer(rebasing: rest[payload]))
                 scan.firstSequence = scan.firstSequence ?? record.sequence
                 scan.lastSequence = record.sequence
                 scan.records += 1
@@ -186,7 +188,8 @@ public struct JournalScanner {
             case .record(let record):
                 throw StorageError(
                     .corrupted,
-                    "record checks out but has sequence \(record.sequence) (group \(record.group)) where \(next) was expected",
+                    "record checks out but has sequence \(record.sequence) (group \(record.group))"
+                        + " where \(next) was expected",
                     path: path,
                     offset: Int64(offset),
                     sequence: next
@@ -226,7 +229,7 @@ public struct JournalScanner {
         path: FilePath,
         scan: inout JournalScan
     ) throws {
-        let lastNonZero = bytes[offset...].lastIndex(where: { $0 != 0 })
+        let lastNonZero = Self.lastNonZeroIndex(bytes, from: offset)
         guard isLast else {
             if recordIsInvalid {
                 throw StorageError(
@@ -254,7 +257,8 @@ public struct JournalScanner {
         if let later = self.firstLaterGroupRecord(bytes, after: offset, lastStart: lastNonZero, expected: expected) {
             throw StorageError(
                 .corrupted,
-                "records stop here, but record \(later.sequence), written later (group \(later.group)), follows at offset \(later.offset)",
+                "records stop here, but record \(later.sequence), written later (group \(later.group)),"
+                    + " follows at offset \(later.offset)",
                 path: path,
                 offset: Int64(offset),
                 sequence: expected
@@ -267,6 +271,26 @@ public struct JournalScanner {
             bytes: Int64(lastNonZero + 1 - offset)
         )
     }
+
+    /// The index of the last non-zero byte in `bytes[start...]`, or nil when they are all zero.
+    /// Whole pages are compared with `memcmp` from the end: the zeros after the last record are
+    /// most of a segment, and a byte-by-byte search of 64 MiB takes seconds in a debug build.
+    static func lastNonZeroIndex(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        let chunkBytes = 4_096
+        var end = bytes.count
+        return zeroChunk.withUnsafeBytes { zeros in
+            while end > start {
+                let chunkStart = max(start, end - chunkBytes)
+                if memcmp(bytes.baseAddress! + chunkStart, zeros.baseAddress!, end - chunkStart) != 0 {
+                    return bytes[chunkStart..<end].lastIndex(where: { $0 != 0 })
+                }
+                end = chunkStart
+            }
+            return nil
+        }
+    }
+
+    private static let zeroChunk = [UInt8](repeating: 0, count: 4_096)
 
     /// The first record after `offset` that checks out, belongs after `expected` and was written by a
     /// later write than the one that held `expected` (its group starts after `expected`).
@@ -306,7 +330,8 @@ public struct JournalScanner {
             let sequence = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position + 8, as: UInt64.self))
             let group = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position + 16, as: UInt64.self))
             let maximumSequence = expected &+ UInt64(bytes.count / JournalFormat.recordHeaderBytes)
-            if length <= JournalFormat.recordPayloadBytesMax, position + JournalFormat.recordHeaderBytes + length <= bytes.count,
+            if length <= JournalFormat.recordPayloadBytesMax,
+                position + JournalFormat.recordHeaderBytes + length <= bytes.count,
                 sequence >= expected, sequence <= maximumSequence, group <= sequence, group > 0,
                 case .record = JournalFormat.probeRecord(UnsafeRawBufferPointer(rebasing: bytes[position...]))
             {

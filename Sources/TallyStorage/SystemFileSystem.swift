@@ -55,7 +55,11 @@ public struct SystemFileSystem: FileSystem {
         }
     }
 
-    public func read(_ file: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+    public func read(
+        _ file: FileDescriptor,
+        into buffer: UnsafeMutableRawBufferPointer,
+        at offset: Int64
+    ) throws -> Int {
         var total = 0
         while total < buffer.count {
             do {

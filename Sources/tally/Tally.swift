@@ -12,7 +12,7 @@ struct Tally: ParsableCommand {
             workload through it in memory. The journal, snapshots and the socket server come next.
             """,
         version: TallyVersion.string,
-        subcommands: [VersionCommand.self, SimulateCommand.self, CodesCommand.self]
+        subcommands: [VersionCommand.self, SimulateCommand.self, JournalCommand.self, CodesCommand.self]
     )
 }
 

@@ -1,0 +1,543 @@
+import Foundation
+import SystemPackage
+import TallyCore
+import TallyStorage
+
+/// The single writer: it owns the ledger, applies every operation in one order, journals each batch
+/// and answers when it is durable.
+///
+/// Callers hand in whole batches (``submit(_:acknowledgement:completion:)``); a dedicated writer
+/// thread drains everything queued at once, applies each batch, appends one journal record per batch
+/// and goes straight on while the journal's sync thread writes and syncs. Durable replies are sent
+/// from the sync thread as soon as a sync covers them, so one wake-up answers a whole group.
+///
+/// Reads run on the writer thread like writes, so they see one consistent state; by default their
+/// reply waits until everything applied before them is durable, so no read shows state that a crash
+/// could take back. After a journal failure the engine rebuilds the durable state from the journal
+/// and keeps answering reads from it, while every write is refused.
+public final class Engine: @unchecked Sendable {
+    // @unchecked: `requests`, `state` and `writerRunning` are guarded by `queue`; the ledger and
+    // the scratch buffers belong to the writer thread alone (and to `open`, before it starts).
+
+    public struct Configuration: Sendable {
+        public var dataDirectory: FilePath
+        public var ledger: LedgerConfiguration
+        public var journal: Journal.Configuration
+        /// Requests waiting for the writer; more are answered ``EngineError/Code-swift.struct/busy``.
+        public var queuedRequestsMax: Int
+        /// How often an idle writer checks for holds whose deadline has come.
+        public var expirySweepIntervalNanoseconds: UInt64
+        /// Expiries journaled in one sweep record; more wait for the next sweep.
+        public var expiriesPerSweepMax: Int
+        /// What to do when the data directory's stored ledger settings differ from ``ledger``'s.
+        public var storedSettings: StoredSettingsPolicy
+
+        public init(
+            dataDirectory: FilePath,
+            ledger: LedgerConfiguration = LedgerConfiguration(),
+            journal: Journal.Configuration = Journal.Configuration(),
+            queuedRequestsMax: Int = 4_096,
+            expirySweepIntervalNanoseconds: UInt64 = 100_000_000,
+            expiriesPerSweepMax: Int = 4_096,
+            storedSettings: StoredSettingsPolicy = .adopt
+        ) {
+            precondition(queuedRequestsMax >= 1)
+            precondition(expiriesPerSweepMax >= 1 && expiriesPerSweepMax <= Limits.operationsPerBatchMax)
+            self.dataDirectory = dataDirectory
+            self.ledger = ledger
+            self.journal = journal
+            self.queuedRequestsMax = queuedRequestsMax
+            self.expirySweepIntervalNanoseconds = expirySweepIntervalNanoseconds
+            self.expiriesPerSweepMax = expiriesPerSweepMax
+            self.storedSettings = storedSettings
+        }
+    }
+
+    /// The ledger settings that shape the state (retention windows, account limit) are stored in
+    /// the data directory when it is created and used on every later open, because replay reproduces
+    /// a state only under the same settings.
+    public enum StoredSettingsPolicy: Hashable, Sendable {
+        /// An existing directory's settings replace the configuration's (the default).
+        case adopt
+        /// Opening fails when they differ, for callers that state the settings explicitly.
+        case requireMatch
+    }
+
+    /// When a write is answered.
+    public enum Acknowledgement: Hashable, Sendable {
+        /// When its journal record is on stable storage (the default).
+        case durable
+        /// As soon as it is applied; ``waitUntilDurable(_:)`` confirms durability later.
+        case applied
+    }
+
+    /// What a read may see.
+    public enum ReadConsistency: Hashable, Sendable {
+        /// Only what is durable: the reply waits for the journal to cover everything read.
+        case durable
+        /// Everything applied, durable or not.
+        case applied
+    }
+
+    /// The answer to a write.
+    public struct Response: Hashable, Sendable {
+        /// The journal sequence of the batch's record.
+        public var sequence: UInt64
+        /// The engine time the ledger recorded for the batch.
+        public var recordedTime: Timestamp
+        /// One result per operation, in order.
+        public var results: [OperationResult]
+    }
+
+    /// What startup found and did.
+    public struct Recovery: Hashable, Sendable {
+        public var scan: JournalScan
+        /// Records replayed (client batches and expiry sweeps).
+        public var recordsReplayed: UInt64
+        public var operationsReplayed: UInt64
+        public var nanoseconds: UInt64
+        public var digest: StateDigest
+    }
+
+    private enum Request {
+        case write(OperationBatch, Acknowledgement, @Sendable (Result<Response, EngineError>) -> Void)
+        case read(
+            ReadConsistency,
+            @Sendable (borrowing Ledger) -> @Sendable () -> Void,
+            @Sendable (EngineError) -> Void
+        )
+        case sweepExpiries
+    }
+
+    private enum State {
+        case running
+        /// The journal failed: writes are refused; reads are served from the durable state.
+        case failed(EngineError)
+        case closing
+        case closed
+    }
+
+    public let configuration: Configuration
+    private let clock: any EngineClock
+    private let directory: DataDirectory
+    private let journal: Journal
+    private let tracker: DurabilityTracker
+    private let queue = NSCondition()
+
+    // Guarded by `queue`.
+    private var requests: [Request] = []
+    private var state: State = .running
+    private var writerRunning = false
+
+    // Writer thread only.
+    private var ledger: Ledger
+    private var lastAppended: UInt64
+    private var recordBytes: [UInt8] = []
+    private var checksumScratch: [UInt8] = []
+    private var expiryBatch = OperationBatch()
+    private var expiryResults: [OperationResult] = []
+    private var writerFailure: EngineError?
+    /// Set when, after a failure, the durable state could not be read back: reads fail with it.
+    private var readFailure: EngineError?
+
+    /// Opens (or creates) the data directory, replays the journal into an empty ledger, and starts
+    /// the writer. Damage, a held lock or a replay that does not reproduce the journal's record of
+    /// itself stops here with an error that says where.
+    public static func open(
+        _ configuration: Configuration,
+        clock: any EngineClock = SystemClock(),
+        fileSystem: any FileSystem = SystemFileSystem()
+    ) throws -> (engine: Engine, recovery: Recovery) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let directory: DataDirectory
+        do {
+            directory = try DataDirectory(configuration.dataDirectory, fileSystem: fileSystem)
+        } catch let error as StorageError {
+            throw EngineError(.recoveryFailed, "cannot open the data directory", storage: error)
+        }
+        // The settings that shape the state belong to the data directory for life.
+        var configuration = configuration
+        do {
+            if let stored = try StoredLedgerSettings.load(from: directory) {
+                if configuration.storedSettings == .requireMatch && stored != StoredLedgerSettings(configuration.ledger)
+                {
+                    directory.close()
+                    throw EngineError(
+                        .recoveryFailed,
+                        "the data directory was created with other ledger settings (\(stored.summary)); they cannot change"
+                    )
+                }
+                configuration.ledger = stored.applied(to: configuration.ledger)
+            } else {
+                try StoredLedgerSettings(configuration.ledger).store(in: directory)
+            }
+        } catch let error as StorageError {
+            directory.close()
+            throw EngineError(
+                .recoveryFailed,
+                "cannot read or write the data directory's ledger settings",
+                storage: error
+            )
+        }
+        var replayer = Replayer(ledger: Ledger(configuration: configuration.ledger))
+        let tracker = DurabilityTracker()
+        let opened: (journal: Journal, scan: JournalScan)
+        do {
+            opened = try Journal.open(
+                directory: directory.journalPath,
+                fileSystem: fileSystem,
+                configuration: configuration.journal,
+                replay: { sequence, payload in try replayer.replay(sequence, payload) },
+                onDurable: { tracker.handle($0) }
+            )
+        } catch let error as StorageError {
+            directory.close()
+            throw EngineError(.recoveryFailed, "cannot recover the journal", storage: error)
+        } catch let error as EngineError {
+            directory.close()
+            throw error
+        }
+        tracker.start(durable: opened.scan.lastSequence ?? 0)
+        let engine = Engine(
+            configuration: configuration,
+            clock: clock,
+            directory: directory,
+            journal: opened.journal,
+            tracker: tracker,
+            ledger: replayer.ledger,
+            lastAppended: opened.scan.lastSequence ?? 0
+        )
+        let recovery = Recovery(
+            scan: opened.scan,
+            recordsReplayed: replayer.records,
+            operationsReplayed: replayer.operations,
+            nanoseconds: DispatchTime.now().uptimeNanoseconds - started,
+            digest: replayer.ledger.digest()
+        )
+        engine.startWriter()
+        return (engine, recovery)
+    }
+
+    private init(
+        configuration: Configuration,
+        clock: any EngineClock,
+        directory: DataDirectory,
+        journal: Journal,
+        tracker: DurabilityTracker,
+        ledger: Ledger,
+        lastAppended: UInt64
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.directory = directory
+        self.journal = journal
+        self.tracker = tracker
+        self.ledger = ledger
+        self.lastAppended = lastAppended
+    }
+
+    // MARK: - Requests
+
+    /// Applies `batch` as one journal record and calls `completion` with one result per operation:
+    /// after the record is durable, or at once with `.applied`. The completion runs on an engine
+    /// thread; it must not block.
+    public func submit(
+        _ batch: OperationBatch,
+        acknowledgement: Acknowledgement = .durable,
+        completion: @escaping @Sendable (Result<Response, EngineError>) -> Void
+    ) {
+        self.enqueue(.write(batch, acknowledgement, completion)) { completion(.failure($0)) }
+    }
+
+    /// Applies `batch` and returns its results (see ``submit(_:acknowledgement:completion:)``).
+    public func submit(_ batch: OperationBatch, acknowledgement: Acknowledgement = .durable) async throws -> Response {
+        try await withCheckedThrowingContinuation { continuation in
+            self.submit(batch, acknowledgement: acknowledgement) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Runs `body` on the ledger in the writer's order and returns its value; with `.durable`, only
+    /// once everything applied before the read is durable.
+    public func read<Value: Sendable>(
+        _ consistency: ReadConsistency = .durable,
+        _ body: @escaping @Sendable (borrowing Ledger) -> Value
+    ) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let evaluate: @Sendable (borrowing Ledger) -> @Sendable () -> Void = { ledger in
+                let value = body(ledger)
+                return { continuation.resume(returning: value) }
+            }
+            self.enqueue(.read(consistency, evaluate, { continuation.resume(throwing: $0) })) {
+                continuation.resume(throwing: $0)
+            }
+        }
+    }
+
+    /// Returns once `sequence` is durable; throws if the journal fails first.
+    public func waitUntilDurable(_ sequence: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.tracker.whenDurable(sequence) { result in
+                continuation.resume(with: result.mapError { $0 as any Error })
+            }
+        }
+    }
+
+    /// Asks the writer to expire holds whose deadline has come now (it also does so by itself every
+    /// ``Configuration/expirySweepIntervalNanoseconds`` and before every batch).
+    public func sweepExpiries() {
+        self.enqueue(.sweepExpiries) { _ in }
+    }
+
+    /// The last journal sequence known to be durable.
+    public var durableSequence: UInt64 { self.tracker.durableSequence }
+
+    /// Stops taking requests, finishes the queued ones, makes the journal durable and closes it and
+    /// the data directory. Throws the journal's failure if it had failed.
+    public func close() throws {
+        self.queue.lock()
+        if case .running = self.state {
+            self.state = .closing
+        } else if case .failed = self.state {
+            self.state = .closing
+        }
+        self.queue.broadcast()
+        while self.writerRunning {
+            self.queue.wait()
+        }
+        self.state = .closed
+        self.queue.unlock()
+        defer { self.directory.close() }
+        do {
+            try self.journal.close()
+        } catch let error as StorageError {
+            throw EngineError(.journalFailed, "the journal had failed", storage: error)
+        }
+    }
+
+    private func enqueue(_ request: Request, rejected: (EngineError) -> Void) {
+        self.queue.lock()
+        switch self.state {
+        case .closing, .closed:
+            self.queue.unlock()
+            rejected(EngineError(.closed, "the engine is closed"))
+            return
+        case .running, .failed:
+            break
+        }
+        guard self.requests.count < self.configuration.queuedRequestsMax else {
+            self.queue.unlock()
+            rejected(EngineError(.busy, "\(self.configuration.queuedRequestsMax) requests are already waiting"))
+            return
+        }
+        self.requests.append(request)
+        if self.requests.count == 1 {
+            self.queue.signal()
+        }
+        self.queue.unlock()
+    }
+
+    // MARK: - The writer thread
+
+    private func startWriter() {
+        self.queue.lock()
+        self.writerRunning = true
+        self.queue.unlock()
+        let thread = Thread { [self] in self.runWriter() }
+        thread.name = "tally-writer"
+        thread.start()
+    }
+
+    private func runWriter() {
+        var drained: [Request] = []
+        self.queue.lock()
+        while true {
+            while self.requests.isEmpty && self.isAcceptingRequests {
+                let interval = Double(self.configuration.expirySweepIntervalNanoseconds) / 1e9
+                if !self.queue.wait(until: Date(timeIntervalSinceNow: interval)) && self.requests.isEmpty {
+                    self.queue.unlock()
+                    self.sweepExpiries(at: self.clock.now())
+                    self.queue.lock()
+                }
+            }
+            if self.requests.isEmpty {
+                break
+            }
+            swap(&drained, &self.requests)
+            self.queue.unlock()
+            for request in drained {
+                self.handle(request)
+            }
+            drained.removeAll(keepingCapacity: true)
+            self.queue.lock()
+        }
+        self.writerRunning = false
+        self.queue.broadcast()
+        self.queue.unlock()
+    }
+
+    private var isAcceptingRequests: Bool {
+        switch self.state {
+        case .running, .failed: return true
+        case .closing, .closed: return false
+        }
+    }
+
+    private func handle(_ request: Request) {
+        self.noticeJournalFailure()
+        switch request {
+        case .write(let batch, let acknowledgement, let completion):
+            self.write(batch, acknowledgement: acknowledgement, completion: completion)
+        case .read(let consistency, let evaluate, let fail):
+            if let readFailure = self.readFailure {
+                fail(readFailure)
+                return
+            }
+            let deliver = evaluate(self.ledger)
+            if consistency == .applied || self.writerFailure != nil {
+                // After a failure the ledger was rebuilt from what is durable.
+                deliver()
+            } else {
+                self.tracker.whenDurable(self.lastAppended) { result in
+                    switch result {
+                    case .success: deliver()
+                    case .failure(let error): fail(error)
+                    }
+                }
+            }
+        case .sweepExpiries:
+            self.sweepExpiries(at: self.clock.now())
+        }
+    }
+
+    private func write(
+        _ batch: OperationBatch,
+        acknowledgement: Acknowledgement,
+        completion: @escaping @Sendable (Result<Response, EngineError>) -> Void
+    ) {
+        if let failure = self.writerFailure {
+            completion(.failure(failure))
+            return
+        }
+        guard batch.count <= Limits.operationsPerBatchMax else {
+            completion(
+                .failure(
+                    EngineError(
+                        .batchTooLarge,
+                        "\(batch.count) operations; a batch carries at most \(Limits.operationsPerBatchMax)"
+                    )
+                )
+            )
+            return
+        }
+        guard batch.isWithinEncodingLimits else {
+            completion(.failure(EngineError(.batchNotEncodable, "the batch exceeds the journal encoding's limits")))
+            return
+        }
+        let now = self.clock.now()
+        self.sweepExpiries(at: now)
+        if let failure = self.writerFailure {
+            completion(.failure(failure))
+            return
+        }
+        var results: [OperationResult] = []
+        results.reserveCapacity(batch.count)
+        guard let (sequence, recorded) = self.applyAndJournal(batch, kind: .client, at: now, results: &results) else {
+            completion(.failure(self.writerFailure!))
+            return
+        }
+        let response = Response(sequence: sequence, recordedTime: recorded, results: results)
+        switch acknowledgement {
+        case .applied:
+            completion(.success(response))
+        case .durable:
+            self.tracker.whenDurable(sequence) { result in
+                completion(result.map { response })
+            }
+        }
+    }
+
+    /// Applies `batch` and appends its journal record. Returns nil, with the engine failed, when the
+    /// journal refuses the record.
+    private func applyAndJournal(
+        _ batch: OperationBatch,
+        kind: JournalRecord.Kind,
+        at now: Timestamp,
+        results: inout [OperationResult]
+    ) -> (UInt64, Timestamp)? {
+        let first = self.ledger.lastTransaction.rawValue + 1
+        let recorded = self.ledger.apply(batch, at: now, results: &results)
+        let record = JournalRecord(
+            kind: kind,
+            resultsChecksum: JournalRecord.checksum(of: results, scratch: &self.checksumScratch),
+            time: now,
+            firstTransaction: first,
+            transactionsCreated: self.ledger.lastTransaction.rawValue - (first - 1)
+        )
+        self.recordBytes.removeAll(keepingCapacity: true)
+        record.encode(batch, into: &self.recordBytes)
+        do {
+            self.lastAppended = try self.journal.append(self.recordBytes)
+            return (self.lastAppended, recorded)
+        } catch let error as StorageError {
+            // The ledger now holds a batch the journal never got: it must not be read or built on.
+            self.fail(EngineError(.journalFailed, "the journal refused a record", storage: error))
+            return nil
+        } catch {
+            self.fail(EngineError(.journalFailed, "the journal refused a record: \(error)"))
+            return nil
+        }
+    }
+
+    /// Journals an expiry for every hold whose deadline has come by `now`, in sweeps of at most
+    /// ``Configuration/expiriesPerSweepMax``.
+    private func sweepExpiries(at now: Timestamp) {
+        while self.writerFailure == nil, let deadline = self.ledger.nextHoldDeadline(), deadline <= now {
+            let due = self.ledger.dueHoldExpiries(at: now, limit: self.configuration.expiriesPerSweepMax)
+            guard !due.isEmpty else { return }
+            self.expiryBatch.removeAll(keepingCapacity: true)
+            for hold in due {
+                self.expiryBatch.appendExpiry(hold: hold)
+            }
+            guard
+                self.applyAndJournal(self.expiryBatch, kind: .expirySweep, at: now, results: &self.expiryResults) != nil
+            else {
+                return
+            }
+        }
+    }
+
+    /// Picks up a failure the journal reported from its sync thread.
+    private func noticeJournalFailure() {
+        if self.writerFailure == nil, let failure = self.tracker.journalFailure {
+            self.fail(failure)
+        }
+    }
+
+    /// Stops writes for good and rebuilds the durable state for reads.
+    private func fail(_ failure: EngineError) {
+        guard self.writerFailure == nil else { return }
+        self.writerFailure = failure
+        self.queue.lock()
+        if case .running = self.state {
+            self.state = .failed(failure)
+        }
+        self.queue.unlock()
+        // The in-memory ledger may hold batches that never became durable: rebuild what is.
+        let durable = self.tracker.durableSequence
+        var replayer = Replayer(ledger: Ledger(configuration: self.configuration.ledger), through: durable)
+        do {
+            _ = try JournalScanner(directory: self.directory.journalPath, fileSystem: self.directory.fileSystem).scan {
+                try replayer.replay($0, $1)
+            }
+            self.ledger = replayer.ledger
+        } catch {
+            // Reads must not be served from a state that may hold non-durable batches.
+            self.ledger = Ledger(configuration: self.configuration.ledger)
+            self.readFailure = EngineError(
+                .journalFailed,
+                "the journal failed and its durable part could not be read back (\(error))",
+                storage: failure.storage
+            )
+        }
+    }
+}
