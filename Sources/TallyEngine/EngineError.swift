@@ -12,7 +12,9 @@ public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let batchTooLarge = Code(name: "batch_too_large")
         /// The batch cannot be journaled (a field beyond the journal encoding's limits).
         public static let batchNotEncodable = Code(name: "batch_not_encodable")
-        /// The journal failed; nothing more is written or acknowledged, reads still work.
+        /// The journal failed: nothing more is written or acknowledged; reads still work. For the
+        /// write that met the failure the outcome is unknown (its record may have reached the disk):
+        /// resend it with the same idempotency key once the engine restarts to learn its result.
         public static let journalFailed = Code(name: "journal_failed")
         /// The engine is closed or closing.
         public static let closed = Code(name: "closed")
