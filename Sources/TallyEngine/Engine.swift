@@ -433,6 +433,20 @@ public final class Engine: @unchecked Sendable {
             completion(.failure(EngineError(.batchNotEncodable, "the batch exceeds the journal encoding's limits")))
             return
         }
+        // Checked before applying: a record the journal refuses after the batch was applied would
+        // leave the ledger ahead of the journal, and the engine would have to stop.
+        let recordBytes = JournalRecord.headerBytes + batch.encodedByteCount
+        guard recordBytes <= self.configuration.journal.recordPayloadBytesMax else {
+            completion(
+                .failure(
+                    EngineError(
+                        .batchTooLarge,
+                        "the batch encodes to \(recordBytes) bytes; one journal record holds at most \(self.configuration.journal.recordPayloadBytesMax): split it"
+                    )
+                )
+            )
+            return
+        }
         let now = self.clock.now()
         self.sweepExpiries(at: now)
         if let failure = self.writerFailure {

@@ -38,7 +38,7 @@ public enum JournalInspection {
         dataDirectory path: FilePath,
         fileSystem: any FileSystem = SystemFileSystem()
     ) throws -> Report {
-        let directory = try DataDirectory(path, fileSystem: fileSystem)
+        let directory = try DataDirectory(path, create: false, fileSystem: fileSystem)
         defer { directory.close() }
         let stored = try StoredLedgerSettings.load(from: directory)
         let configuration = stored?.applied(to: LedgerConfiguration()) ?? LedgerConfiguration()
@@ -67,7 +67,7 @@ public enum JournalInspection {
         fileSystem: any FileSystem = SystemFileSystem(),
         _ visit: (RecordSummary) -> Void
     ) throws -> JournalScan {
-        let directory = try DataDirectory(path, fileSystem: fileSystem)
+        let directory = try DataDirectory(path, create: false, fileSystem: fileSystem)
         defer { directory.close() }
         var listed = 0
         var batch = OperationBatch()

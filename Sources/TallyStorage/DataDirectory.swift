@@ -15,11 +15,15 @@ public final class DataDirectory: @unchecked Sendable {
     public static let lockName = "tally.lock"
     public static let journalName = "journal"
 
-    /// Creates the directory when missing (mode 0700) and takes its lock.
-    public init(_ path: FilePath, fileSystem: any FileSystem = SystemFileSystem()) throws {
+    /// Takes the directory's lock; with `create`, creates the directory (mode 0700) when missing,
+    /// otherwise a missing directory is an error (tools that only read must not create one).
+    public init(_ path: FilePath, create: Bool = true, fileSystem: any FileSystem = SystemFileSystem()) throws {
         self.path = path
         self.fileSystem = fileSystem
         if !fileSystem.fileExists(path) {
+            guard create else {
+                throw StorageError(.io, "there is no data directory at \(path)", path: path)
+            }
             try fileSystem.createDirectory(path)
             // The new entry must be durable in its parent, or a power loss could lose the whole
             // directory after records in it were acknowledged.

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import SystemPackage
 import TallyCore
+import TallyEngine
 import TallyTestKit
 
 /// Runs the seeded payment workload through an in-memory ledger and reports throughput, results
 /// and the final state digest. No journal yet: this measures the pure core.
-struct SimulateCommand: ParsableCommand {
+struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Run a seeded, realistic payment workload through an in-memory ledger.",
@@ -14,7 +16,9 @@ struct SimulateCommand: ParsableCommand {
             increases, voids and expiries, PSP settlements with FX, payouts, refunds, chargebacks \
             with reserves, rolling reserves, wrong-asset deposits to suspense, reversals and \
             adjustments, over a chart of accounts with a few hot merchants. The same seed always \
-            gives the same operations, results and digest.
+            gives the same operations, results and digest. With --data-directory the workload runs \
+            through the durable engine instead: every batch is journaled and synced (check it \
+            afterwards with `tally journal verify`).
             """
     )
 
@@ -32,6 +36,9 @@ struct SimulateCommand: ParsableCommand {
 
     @Option(name: .long, help: "Business days the run spans (the virtual clock). Default: one second per operation.")
     var businessDays: UInt64?
+
+    @Option(name: .long, help: "Run through the durable engine, journaling into this data directory.")
+    var dataDirectory: String?
 
     @Flag(name: .long, help: "Check every ledger invariant at the end (scans the whole state).")
     var checkInvariants = false
@@ -54,12 +61,16 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         var workload =
             self.accounts.map { PaymentWorkload.Configuration.scaled(toAccounts: $0, seed: self.seed) }
             ?? PaymentWorkload.Configuration(seed: self.seed)
         if let days = self.businessDays {
             workload.spreadBusinessTime(seconds: days * 86_400, overOperations: max(self.operations, 1))
+        }
+        if let dataDirectory = self.dataDirectory {
+            try await self.runDurable(workload: workload, dataDirectory: dataDirectory)
+            return
         }
         var options = PaymentSimulation.Options(seed: self.seed)
         options.operations = self.operations
@@ -97,6 +108,99 @@ struct SimulateCommand: ParsableCommand {
 }
 
 extension SimulateCommand {
+    struct DurableReport: Encodable {
+        var seed: UInt64
+        var dataDirectory: String
+        var operations: Int
+        var postings: Int
+        var batches: Int
+        var seconds: Double
+        var operationsPerSecond: Double
+        var replays: Int
+        var results: [String: Int]
+        var lastSequence: UInt64
+        var recoveredRecords: UInt64
+        var recoverySeconds: Double
+        var tornTailCut: Bool
+        var digest: String
+        var invariantsChecked: Bool
+        var invariantViolations: [String]
+    }
+
+    func runDurable(workload: PaymentWorkload.Configuration, dataDirectory: String) async throws {
+        var simulation = DurableSimulation(
+            workload: PaymentWorkload(configuration: workload),
+            operations: self.operations,
+            batchSize: self.batchSize,
+            dataDirectory: FilePath(dataDirectory),
+            checkInvariants: self.checkInvariants
+        )
+        let progress = Progress(total: self.operations, enabled: !self.json && isatty(STDERR_FILENO) != 0)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome: DurableSimulation.Outcome
+        do {
+            outcome = try await simulation.run { progress.update(done: $0, elapsed: clock.now - start) }
+        } catch let error as EngineError {
+            progress.finish()
+            throw ValidationError("\(error)")
+        }
+        progress.finish()
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let report = DurableReport(
+            seed: self.seed,
+            dataDirectory: dataDirectory,
+            operations: outcome.operations,
+            postings: outcome.postings,
+            batches: outcome.batches,
+            seconds: seconds,
+            operationsPerSecond: seconds > 0 ? Double(outcome.operations) / seconds : 0,
+            replays: outcome.replays,
+            results: Dictionary(uniqueKeysWithValues: outcome.results.map { ($0.key.name, $0.value) }),
+            lastSequence: outcome.lastSequence,
+            recoveredRecords: outcome.recovery.recordsReplayed,
+            recoverySeconds: Double(outcome.recovery.nanoseconds) / 1e9,
+            tornTailCut: outcome.recovery.scan.tornTail != nil,
+            digest: outcome.digest.description,
+            invariantsChecked: self.checkInvariants,
+            invariantViolations: outcome.violations
+        )
+        if self.json {
+            JSONOutput.print(report)
+        } else {
+            print(
+                "recovered \(report.recoveredRecords) journal records in \(String(format: "%.3f", report.recoverySeconds)) s"
+                    + (report.tornTailCut ? " (cut a torn final write)" : "")
+            )
+            print(
+                "seed \(report.seed): \(report.operations) operations in \(report.batches) batches, journaled in \(dataDirectory) up to sequence \(report.lastSequence)"
+            )
+            print(
+                String(
+                    format: "%.3f s, %.0f operations/s, %d postings, %d replays",
+                    report.seconds,
+                    report.operationsPerSecond,
+                    report.postings,
+                    report.replays
+                )
+            )
+            for (name, count) in report.results.sorted(by: { $0.value > $1.value }) {
+                print("  \(name.padded(to: 34)) \(count)")
+            }
+            print("digest \(report.digest)")
+            if self.checkInvariants {
+                print(
+                    report.invariantViolations.isEmpty
+                        ? "invariants: all hold" : "invariants BROKEN: \(report.invariantViolations)"
+                )
+            }
+        }
+        if !outcome.violations.isEmpty {
+            throw ExitCode(2)
+        }
+    }
+
     struct Report: Encodable {
         var seed: UInt64
         var operations: Int

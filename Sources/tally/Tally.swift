@@ -3,13 +3,15 @@ import TallyCore
 
 /// The `tally` command: the only place that assembles the pieces into a program.
 @main
-struct Tally: ParsableCommand {
+struct Tally: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
         abstract: "An in-memory, single-writer, double-entry ledger engine for payment platforms.",
         discussion: """
-            This build has the pure ledger core: `tally simulate` runs a seeded, realistic payment \
-            workload through it in memory. The journal, snapshots and the socket server come next.
+            This build has the ledger core and its durable engine: `tally simulate` runs a seeded, \
+            realistic payment workload through the ledger in memory, or through the engine's \
+            write-ahead journal with --data-directory; `tally journal` verifies and inspects a data \
+            directory. Snapshots and the socket server come next.
             """,
         version: TallyVersion.string,
         subcommands: [VersionCommand.self, SimulateCommand.self, JournalCommand.self, CodesCommand.self]

@@ -1,6 +1,6 @@
 import Foundation
-import SystemPackage
 import Synchronization
+import SystemPackage
 import TallyCore
 import TallyEngine
 import TallyStorage
@@ -15,8 +15,12 @@ struct EngineFaultTests {
         _ directory: TemporaryDirectory,
         _ fileSystem: FaultInjectingFileSystem
     ) throws -> Engine {
-        try Engine.open(EngineFixture.configuration(directory), clock: VirtualClock(EngineFixture.start), fileSystem: fileSystem)
-            .engine
+        try Engine.open(
+            EngineFixture.configuration(directory),
+            clock: VirtualClock(EngineFixture.start),
+            fileSystem: fileSystem
+        )
+        .engine
     }
 
     private static func batch(_ operations: TallyCore.Operation...) -> OperationBatch {
@@ -40,7 +44,10 @@ struct EngineFaultTests {
         }
         // Every later write is refused at once, whatever its acknowledgement.
         await #expect {
-            _ = try await engine.submit(Self.batch(EngineFixture.capture(key: 3, amount: 10)), acknowledgement: .applied)
+            _ = try await engine.submit(
+                Self.batch(EngineFixture.capture(key: 3, amount: 10)),
+                acknowledgement: .applied
+            )
         } throws: { error in
             (error as? EngineError)?.code == .journalFailed
         }
@@ -100,7 +107,10 @@ struct EngineFaultTests {
         _ = try await engine.submit(EngineFixture.setup)
 
         fileSystem.hold(.synchronizeData, where: FaultInjectingFileSystem.segmentFiles)
-        let applied = try await engine.submit(Self.batch(EngineFixture.capture(key: 1, amount: 4_000)), acknowledgement: .applied)
+        let applied = try await engine.submit(
+            Self.batch(EngineFixture.capture(key: 1, amount: 4_000)),
+            acknowledgement: .applied
+        )
         #expect(applied.results[0].code == .ok)
         #expect(engine.durableSequence < applied.sequence)
 

@@ -326,3 +326,69 @@ struct JournalInspectionTests {
         #expect(try JournalInspection.verify(dataDirectory: directory.path).scan.tornTail == nil)
     }
 }
+
+struct BatchSizeTests {
+    /// A batch too large for one journal record is refused before it is applied, and the engine
+    /// goes on (refusing it after applying would leave the ledger ahead of its journal).
+    @Test func aBatchTooLargeForOneRecordIsRefusedAndTheEngineGoesOn() async throws {
+        let directory = TemporaryDirectory()
+        let (engine, _) = try Engine.open(
+            EngineFixture.configuration(directory),
+            clock: VirtualClock(EngineFixture.start)
+        )
+        _ = try await engine.submit(EngineFixture.setup)
+        var large = OperationBatch()
+        for key in 1...1_000 {
+            large.append(EngineFixture.capture(key: UInt64(key), amount: 500))
+        }
+        await #expect {
+            _ = try await engine.submit(large)
+        } throws: { error in
+            (error as? EngineError)?.code == .batchTooLarge
+        }
+        #expect(try await engine.read { $0.lastTransaction } == 0)
+        var small = OperationBatch()
+        small.append(EngineFixture.capture(key: 1, amount: 500))
+        #expect(try await engine.submit(small).results[0] == .ok(1))
+        try engine.close()
+    }
+}
+
+struct EngineMatchesCoreTests {
+    /// The engine wraps the core without changing its results: the payment workload run through the
+    /// durable engine (journal, expiry sweeps on engine time, recovery) ends in exactly the state the
+    /// pure in-memory simulation reaches, and so does a recovery of the journal it wrote.
+    @Test func theDurableEngineReachesTheCoresStateForTheSameWorkload() async throws {
+        let operations = 6_000
+        let expected = PaymentSimulation.run(
+            PaymentSimulation.Options(operations: operations, batchSize: 500, seed: 42)
+        ).digest
+
+        let directory = TemporaryDirectory()
+        var workload = PaymentWorkload(configuration: PaymentWorkload.Configuration(seed: 42))
+        let clock = VirtualClock(workload.time)
+        var configuration = EngineFixture.configuration(directory)
+        configuration.journal = Journal.Configuration(segmentBytes: 4 << 20)
+        configuration.ledger.expectedAccounts = workload.accountCount
+        var (engine, _) = try Engine.open(configuration, clock: clock)
+        var batch = OperationBatch()
+        var applied = 0
+        while !workload.isSetUp || applied < operations {
+            let wasSetUp = workload.isSetUp
+            let time = workload.nextBatch(into: &batch, count: wasSetUp ? min(500, operations - applied) : 500)
+            clock.set(time)
+            let response = try await engine.submit(batch, acknowledgement: .applied)
+            workload.observe(response.results, of: batch)
+            if wasSetUp {
+                applied += batch.count
+            }
+        }
+        #expect(try await engine.read { $0.digest() } == expected)
+        try engine.close()
+
+        let recovery: Engine.Recovery
+        (engine, recovery) = try Engine.open(configuration, clock: clock)
+        #expect(recovery.digest == expected)
+        try engine.close()
+    }
+}
