@@ -59,6 +59,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "TallyCrashChild",
+            dependencies: [
+                "TallyCore",
+                "TallyEngine",
+                "TallyStorage",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .testTarget(
             name: "TallyCoreTests",
             dependencies: ["TallyCore", "TallyTestKit"]
@@ -73,7 +82,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TallyEngineTests",
-            dependencies: ["TallyEngine", "TallyCore", "TallyStorage", "TallyTestKit"]
+            // TallyCrashChild: CrashTests runs it as a separate process; the dependency makes every
+            // build of the tests build it too.
+            dependencies: ["TallyEngine", "TallyCore", "TallyStorage", "TallyTestKit", "TallyCrashChild"]
         ),
     ]
 )

@@ -12,8 +12,9 @@ import SystemPackage
 ///
 /// Records are opaque bytes here: the journal knows nothing of ledgers.
 public final class Journal: @unchecked Sendable {
-    // @unchecked: all mutable state is guarded by `condition`, except what only the sync thread
-    // touches (`active`, `activeFirstSequence`, `writeOffset`), as marked.
+    // @unchecked: all mutable state is guarded by `condition` or, for the spare segment,
+    // `spareCondition`, except what only the sync thread touches (`active`, `activeFirstSequence`,
+    // `writeOffset`), as marked.
 
     public struct Configuration: Hashable, Sendable {
         /// Bytes per segment file, header included (default 64 MiB).
@@ -44,6 +45,10 @@ public final class Journal: @unchecked Sendable {
     /// The smallest segment size a journal accepts (small segments are for tests).
     public static let segmentBytesMin = 64 << 10
 
+    /// The threads' names, as the system shows them (at most 15 bytes on Linux).
+    public static let syncThreadName = "tally-jnl-sync"
+    public static let preparerThreadName = "tally-jnl-prep"
+
     /// What the sync thread reports after each group.
     public enum Durability: Hashable, Sendable {
         /// Every record through this sequence is on stable storage.
@@ -72,6 +77,10 @@ public final class Journal: @unchecked Sendable {
     private let fileSystem: any FileSystem
     private let onDurable: @Sendable (Durability) -> Void
     private let condition = NSCondition()
+    /// The preparer's own lock and condition: it waits on it for a spare to be wanted, rarely, and
+    /// must not be woken by every append and every sync, as it was when it waited on `condition`
+    /// (three futile wake-ups per commit, each taking a core from the writer or the sync thread).
+    private let spareCondition = NSCondition()
 
     // Guarded by `condition`.
     private var machine: GroupCommit
@@ -80,14 +89,16 @@ public final class Journal: @unchecked Sendable {
     private var freeBuffers: [[UInt8]] = []
     private var appendOffset: Int
     private var appendCapacity: Int
-    private var spare: Spare = .none
-    private var spareWanted = false
-    private var stopping = false
     private var syncThreadRunning = false
-    private var preparerRunning = false
     /// Set by the first ``close()``: a second one must not close the files again (their descriptor
     /// numbers may belong to other files by then).
     private var closeCalled = false
+
+    // Guarded by `spareCondition`.
+    private var spare: Spare = .none
+    private var spareWanted = false
+    private var stopping = false
+    private var preparerRunning = false
     /// Numbers the spares' temporary names, so the next spare never touches the one being activated.
     private var spareCount = 0
 
@@ -207,7 +218,22 @@ public final class Journal: @unchecked Sendable {
         }
         let recordBytes = JournalFormat.recordHeaderBytes + payload.count
         self.condition.lock()
-        defer { self.condition.unlock() }
+        let (sequence, wakeSyncThread): (UInt64, Bool)
+        do {
+            defer { self.condition.unlock() }
+            (sequence, wakeSyncThread) = try self.appendLocked(payload, recordBytes: recordBytes)
+        }
+        // Woken after the unlock: woken before it, the sync thread would run only to block on the
+        // lock this thread still holds, and sleep and wake a second time (a futex round trip each).
+        if wakeSyncThread {
+            self.condition.broadcast()
+        }
+        return sequence
+    }
+
+    /// The part of ``append(_:)`` under the lock; returns the sequence, and whether the sync thread
+    /// must be woken.
+    private func appendLocked(_ payload: UnsafeRawBufferPointer, recordBytes: Int) throws -> (UInt64, Bool) {
         while self.pendingBytes > 0 && self.pendingBytes + recordBytes > self.configuration.pendingBytesMax
             && self.machine.failure == nil && !self.machine.isClosed
         {
@@ -253,10 +279,7 @@ public final class Journal: @unchecked Sendable {
         self.pending[last].lastSequence = sequence
         self.pendingBytes += recordBytes
         self.appendOffset += recordBytes
-        if action == .wakeSyncThread {
-            self.condition.broadcast()
-        }
-        return sequence
+        return (sequence, action == .wakeSyncThread)
     }
 
     /// Appends a record held in an array.
@@ -326,15 +349,17 @@ public final class Journal: @unchecked Sendable {
         while self.syncThreadRunning {
             self.condition.wait()
         }
-        self.stopping = true
-        self.condition.broadcast()
-        while self.preparerRunning {
-            self.condition.wait()
-        }
         let failure = self.machine.failure
+        self.condition.unlock()
+        self.spareCondition.lock()
+        self.stopping = true
+        self.spareCondition.broadcast()
+        while self.preparerRunning {
+            self.spareCondition.wait()
+        }
         let spare = self.spare
         self.spare = .none
-        self.condition.unlock()
+        self.spareCondition.unlock()
         if case .ready(let file, let path) = spare {
             try? self.fileSystem.close(file)
             try? self.fileSystem.removeFile(path)
@@ -350,13 +375,22 @@ public final class Journal: @unchecked Sendable {
     private func startThreads() {
         self.condition.lock()
         self.syncThreadRunning = true
-        self.preparerRunning = true
         self.condition.unlock()
-        let sync = Thread { [self] in self.runSyncThread() }
-        sync.name = "tally-journal-sync"
+        self.spareCondition.lock()
+        self.preparerRunning = true
+        self.spareCondition.unlock()
+        // Named from inside the thread: on Linux a name set before `start()` never reaches the
+        // kernel, which keeps at most 15 bytes of one. Named this way the threads show in top, perf
+        // and /proc/<pid>/task/*/comm.
+        let sync = Thread { [self] in
+            Thread.current.name = Self.syncThreadName
+            self.runSyncThread()
+        }
         sync.start()
-        let preparer = Thread { [self] in self.runPreparer() }
-        preparer.name = "tally-journal-prepare"
+        let preparer = Thread { [self] in
+            Thread.current.name = Self.preparerThreadName
+            self.runPreparer()
+        }
         preparer.start()
     }
 
@@ -375,8 +409,9 @@ public final class Journal: @unchecked Sendable {
                 let writes = self.pending
                 self.pending = []
                 self.pendingBytes = 0
-                self.condition.broadcast()
+                // After the unlock, so that appenders waiting for room do not wake only to block on it.
                 self.condition.unlock()
+                self.condition.broadcast()
 
                 var failure: StorageError? = nil
                 do {
@@ -392,8 +427,8 @@ public final class Journal: @unchecked Sendable {
                     self.freeBuffers.append(write.bytes)
                 }
                 let action = failure.map { self.machine.syncFailed($0) } ?? self.machine.syncSucceeded()
-                self.condition.broadcast()
                 self.condition.unlock()
+                self.condition.broadcast()
                 switch action {
                 case .publish(let durable):
                     self.onDurable(.durable(through: durable))
@@ -462,23 +497,23 @@ public final class Journal: @unchecked Sendable {
 
     /// Waits for the preparer's spare segment and asks for the next one.
     private func takeSpare() throws -> (FileDescriptor, FilePath) {
-        self.condition.lock()
-        defer { self.condition.unlock() }
+        self.spareCondition.lock()
+        defer { self.spareCondition.unlock() }
         while true {
             switch self.spare {
             case .ready(let file, let path):
                 self.spare = .none
                 self.spareWanted = true
-                self.condition.broadcast()
+                self.spareCondition.broadcast()
                 return (file, path)
             case .failed(let error):
                 throw error
             case .none:
                 self.spareWanted = true
-                self.condition.broadcast()
-                self.condition.wait()
+                self.spareCondition.broadcast()
+                self.spareCondition.wait()
             case .preparing:
-                self.condition.wait()
+                self.spareCondition.wait()
             }
         }
     }
@@ -486,22 +521,22 @@ public final class Journal: @unchecked Sendable {
     // MARK: - Segment preparation
 
     private func runPreparer() {
-        self.condition.lock()
+        self.spareCondition.lock()
         while true {
             while !self.stopping && !(self.spareWanted && self.isSpareMissing) {
-                self.condition.wait()
+                self.spareCondition.wait()
             }
             if self.stopping {
                 self.preparerRunning = false
-                self.condition.broadcast()
-                self.condition.unlock()
+                self.spareCondition.broadcast()
+                self.spareCondition.unlock()
                 return
             }
             self.spare = .preparing
             self.spareWanted = false
             self.spareCount += 1
             let path = self.directory.appending(JournalFormat.spareName(self.spareCount))
-            self.condition.unlock()
+            self.spareCondition.unlock()
             let prepared: Spare
             do {
                 prepared = .ready(
@@ -513,9 +548,9 @@ public final class Journal: @unchecked Sendable {
             } catch {
                 prepared = .failed(StorageError(.io, "\(error)"))
             }
-            self.condition.lock()
+            self.spareCondition.lock()
             self.spare = prepared
-            self.condition.broadcast()
+            self.spareCondition.broadcast()
         }
     }
 
