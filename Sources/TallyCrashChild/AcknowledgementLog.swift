@@ -53,7 +53,7 @@ struct AcknowledgementLog {
                 + " last-sequence=\(recovery.scan.lastSequence ?? 0)"
                 + " torn-sequence=\(recovery.scan.tornTail?.sequence ?? 0)"
                 + " torn-bytes=\(recovery.scan.tornTail?.bytes ?? 0) recovery-ns=\(recovery.nanoseconds)"
-                + " recorded-time=\(recordedTime.nanosecondsSinceEpoch) digest=\(recovery.digest)",
+                + " recorded-time=\(recordedTime.nanosecondsSinceEpoch) digest=\(recovery.digest.map(\.description) ?? "none")",
             to: &self.bytes
         )
         try self.flush()

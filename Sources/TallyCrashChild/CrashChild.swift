@@ -29,7 +29,8 @@ struct CrashChild {
         let clock = VirtualClock(CrashWorkload.start)
         let configuration = Engine.Configuration(
             dataDirectory: self.arguments.dataDirectory,
-            journal: Journal.Configuration(segmentBytes: self.arguments.segmentBytes)
+            journal: Journal.Configuration(segmentBytes: self.arguments.segmentBytes),
+            digestAfterRecovery: true
         )
         let fileSystem: any FileSystem =
             self.arguments.writeChunkBytes.map {

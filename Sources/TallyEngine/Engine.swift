@@ -31,6 +31,10 @@ public final class Engine: @unchecked Sendable {
         public var expiriesPerSweepMax: Int
         /// What to do when the data directory's stored ledger settings differ from ``ledger``'s.
         public var storedSettings: StoredSettingsPolicy
+        /// Whether startup computes the state digest after replay (``Recovery/digest``). Off by
+        /// default: the digest hashes the whole state, which at production size takes longer than
+        /// the replay of a short journal tail; tools and tests that compare states turn it on.
+        public var digestAfterRecovery: Bool
 
         public init(
             dataDirectory: FilePath,
@@ -39,7 +43,8 @@ public final class Engine: @unchecked Sendable {
             queuedRequestsMax: Int = 4_096,
             expirySweepIntervalNanoseconds: UInt64 = 100_000_000,
             expiriesPerSweepMax: Int = 4_096,
-            storedSettings: StoredSettingsPolicy = .adopt
+            storedSettings: StoredSettingsPolicy = .adopt,
+            digestAfterRecovery: Bool = false
         ) {
             precondition(queuedRequestsMax >= 1)
             precondition(expiriesPerSweepMax >= 1 && expiriesPerSweepMax <= Limits.operationsPerBatchMax)
@@ -50,6 +55,7 @@ public final class Engine: @unchecked Sendable {
             self.expirySweepIntervalNanoseconds = expirySweepIntervalNanoseconds
             self.expiriesPerSweepMax = expiriesPerSweepMax
             self.storedSettings = storedSettings
+            self.digestAfterRecovery = digestAfterRecovery
         }
     }
 
@@ -95,8 +101,12 @@ public final class Engine: @unchecked Sendable {
         /// Records replayed (client batches and expiry sweeps).
         public var recordsReplayed: UInt64
         public var operationsReplayed: UInt64
+        /// Opening the directory and replaying the journal, up to serving.
         public var nanoseconds: UInt64
-        public var digest: StateDigest
+        /// The state after replay, when ``Configuration/digestAfterRecovery`` asked for it.
+        public var digest: StateDigest?
+        /// The time the digest took (zero without it), not included in ``nanoseconds``.
+        public var digestNanoseconds: UInt64
     }
 
     private enum Request {
@@ -207,12 +217,15 @@ public final class Engine: @unchecked Sendable {
             ledger: replayer.ledger,
             lastAppended: opened.scan.lastSequence ?? 0
         )
+        let replayed = DispatchTime.now().uptimeNanoseconds
+        let digest = configuration.digestAfterRecovery ? replayer.ledger.digest() : nil
         let recovery = Recovery(
             scan: opened.scan,
             recordsReplayed: replayer.records,
             operationsReplayed: replayer.operations,
-            nanoseconds: DispatchTime.now().uptimeNanoseconds - started,
-            digest: replayer.ledger.digest()
+            nanoseconds: replayed - started,
+            digest: digest,
+            digestNanoseconds: digest == nil ? 0 : DispatchTime.now().uptimeNanoseconds - replayed
         )
         engine.startWriter()
         return (engine, recovery)

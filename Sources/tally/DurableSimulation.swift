@@ -18,7 +18,8 @@ struct DurableSimulation {
         var results: [ResultCode: Int] = [:]
         var lastSequence: UInt64 = 0
         var recovery: Engine.Recovery
-        var digest: StateDigest
+        /// The final state's digest, read once everything is durable.
+        var digest: StateDigest?
         var violations: [String]
     }
 
@@ -33,7 +34,7 @@ struct DurableSimulation {
         var configuration = Engine.Configuration(dataDirectory: self.dataDirectory)
         configuration.ledger.expectedAccounts = self.workload.accountCount
         let (engine, recovery) = try Engine.open(configuration, clock: clock)
-        var outcome = Outcome(recovery: recovery, digest: recovery.digest, violations: [])
+        var outcome = Outcome(recovery: recovery, violations: [])
         var batch = OperationBatch()
         do {
             while !self.workload.isSetUp || outcome.operations < self.operations {

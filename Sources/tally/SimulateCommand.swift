@@ -162,7 +162,7 @@ extension SimulateCommand {
             recoveredRecords: outcome.recovery.recordsReplayed,
             recoverySeconds: Double(outcome.recovery.nanoseconds) / 1e9,
             tornTailCut: outcome.recovery.scan.tornTail != nil,
-            digest: outcome.digest.description,
+            digest: outcome.digest?.description ?? "",
             invariantsChecked: self.checkInvariants,
             invariantViolations: outcome.violations
         )

@@ -298,13 +298,15 @@ struct CrashRun {
         phase = ContinuousClock.now
         problems += report.invariantViolations.map { "run \(run): verify: invariant violated: \($0)" }
         let (engine, recovery) = try Engine.open(
-            Engine.Configuration(dataDirectory: FilePath(copy)),
+            Engine.Configuration(dataDirectory: FilePath(copy), digestAfterRecovery: true),
             // Engine time zero: the checking engine must not journal expiries of its own.
             clock: VirtualClock(.zero)
         )
         self.statistics.opening += ContinuousClock.now - phase
         if recovery.digest != report.digest {
-            problems.append("run \(run): recovery digest \(recovery.digest), verify digest \(report.digest)")
+            problems.append(
+                "run \(run): recovery digest \(recovery.digest.map(\.description) ?? "none"), verify digest \(report.digest)"
+            )
         }
         if recovery.scan.lastSequence != report.scan.lastSequence || recovery.scan.tornTail != report.scan.tornTail {
             problems.append(

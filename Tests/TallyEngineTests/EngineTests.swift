@@ -26,7 +26,8 @@ enum EngineFixture {
     static func configuration(_ directory: TemporaryDirectory) -> Engine.Configuration {
         Engine.Configuration(
             dataDirectory: directory.path,
-            journal: Journal.Configuration(segmentBytes: Journal.segmentBytesMin)
+            journal: Journal.Configuration(segmentBytes: Journal.segmentBytesMin),
+            digestAfterRecovery: true
         )
     }
 
