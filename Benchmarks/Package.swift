@@ -6,6 +6,7 @@
 //   cd Benchmarks && swift package benchmark                     # every suite
 //   cd Benchmarks && swift package benchmark thresholds check    # the allocation gate
 //   perf/core-throughput.sh                                      # the plain wall-clock harness
+//   perf/journal-benchmarks.sh                                   # disk floor, journal and engine commit
 //
 // Benchmarks/README.md says more.
 
@@ -17,6 +18,8 @@ import struct Foundation.URL
 // cloned (CI clones need not be called "main" or "tally"); take it from this manifest's location.
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 let tallyCore: Target.Dependency = .product(name: "TallyCore", package: root.lastPathComponent)
+let tallyStorage: Target.Dependency = .product(name: "TallyStorage", package: root.lastPathComponent)
+let tallyEngine: Target.Dependency = .product(name: "TallyEngine", package: root.lastPathComponent)
 
 let package = Package(
     name: "TallyBenchmarks",
@@ -26,6 +29,9 @@ let package = Package(
         // The default trait set also enables RuntimeInterposer, which pulls a package that is not
         // available here; the malloc interposer alone gives the allocation metrics.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // Both are in the graph already (the benchmark harness and the root package use them).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // Deterministic workloads shared by the suites and the plain harness: accounts, and
@@ -43,6 +49,45 @@ let package = Package(
         .executableTarget(
             name: "CoreThroughput",
             dependencies: ["LedgerWorkloads", tallyCore]
+        ),
+        // What the commit harnesses share: the disk probes (so that every harness can measure the
+        // disk floor in its own run), a metered file system, latency histograms, per-thread CPU and
+        // context-switch counts, and the summary and JSON output.
+        .target(
+            name: "CommitBenchmarkSupport",
+            dependencies: [
+                tallyStorage,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // The disk's own cost: 4 KiB pwrite + fdatasync latency and sequential synced bandwidth.
+        .executableTarget(
+            name: "DiskFloor",
+            dependencies: ["CommitBenchmarkSupport"]
+        ),
+        // TallyStorage.Journal alone: commit latency of one record, and sustained group commit.
+        .executableTarget(
+            name: "JournalCommit",
+            dependencies: [
+                "CommitBenchmarkSupport",
+                tallyStorage,
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // TallyEngine.Engine over the real file system: durable single-operation latency, many
+        // concurrent callers, large groups.
+        .executableTarget(
+            name: "EngineCommit",
+            dependencies: [
+                "CommitBenchmarkSupport",
+                "LedgerWorkloads",
+                tallyCore,
+                tallyStorage,
+                tallyEngine,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
     ]
 )

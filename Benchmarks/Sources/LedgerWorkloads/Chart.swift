@@ -27,6 +27,15 @@ public enum Chart {
 
     /// Creates the asset and every account in `ledger`, at engine time `time`.
     public static func create(in ledger: inout Ledger, at time: Timestamp) {
+        let results = ledger.apply(self.setupBatch(), at: time)
+        for (index, result) in results.enumerated() where !result.code.isOK {
+            preconditionFailure("creating the chart failed at operation \(index): \(result)")
+        }
+    }
+
+    /// One batch that creates the asset and every account (10,018 operations, within
+    /// ``Limits/operationsPerBatchMax``): for an engine, which takes batches only.
+    public static func setupBatch() -> OperationBatch {
         var batch = OperationBatch()
         batch.append(.createAsset(CreateAsset(code: asset, scale: 2)))
         for index in 0..<poolCount {
@@ -44,9 +53,6 @@ public enum Chart {
             )
         }
         batch.append(.createAccount(CreateAccount(id: feeRevenue, asset: asset, kind: .feeRevenue)))
-        let results = ledger.apply(batch, at: time)
-        for (index, result) in results.enumerated() where !result.code.isOK {
-            preconditionFailure("creating the chart failed at operation \(index): \(result)")
-        }
+        return batch
     }
 }
