@@ -11,13 +11,21 @@ import TallyStorage
 /// and goes straight on while the journal's sync thread writes and syncs. Durable replies are sent
 /// from the sync thread as soon as a sync covers them, so one wake-up answers a whole group.
 ///
-/// Reads run on the writer thread like writes, so they see one consistent state; by default their
+/// The writer's role is a token, not a thread: a caller that finds the writer idle and nothing
+/// queued takes the token and applies its own batch on its own thread, sparing the wake-up of the
+/// writer thread (5-25 µs here, a fifth of a lone durable posting). Everything queued meanwhile is
+/// left to the writer thread, so a caller never works for others. The journal's sync thread and
+/// the writer thread never take the token from a completion (``ThreadRole``): the sync thread must
+/// be free to start the next sync.
+///
+/// Reads run in the writer's role like writes, so they see one consistent state; by default their
 /// reply waits until everything applied before them is durable, so no read shows state that a crash
 /// could take back. After a journal failure the engine rebuilds the durable state from the journal
 /// and keeps answering reads from it, while every write is refused.
 public final class Engine: @unchecked Sendable {
-    // @unchecked: `requests`, `state` and `writerRunning` are guarded by `queue`; the ledger and
-    // the scratch buffers belong to the writer thread alone (and to `open`, before it starts).
+    // @unchecked: `requests`, `state`, `writerRunning` and `writerBusy` are guarded by `queue`; the
+    // ledger and the scratch buffers belong to whichever thread holds the writer's role (`writerBusy`,
+    // taken under `queue`), and to `open` before the writer starts.
 
     public struct Configuration: Sendable {
         public var dataDirectory: FilePath
@@ -138,6 +146,8 @@ public final class Engine: @unchecked Sendable {
     private var requests: [Request] = []
     private var state: State = .running
     private var writerRunning = false
+    /// The writer's role is taken: by the writer thread, or by a caller running its own request.
+    private var writerBusy = false
 
     // Writer thread only.
     private var ledger: Ledger
@@ -253,7 +263,8 @@ public final class Engine: @unchecked Sendable {
 
     /// Applies `batch` as one journal record and calls `completion` with one result per operation:
     /// after the record is durable, or at once with `.applied`. The completion runs on an engine
-    /// thread; it must not block.
+    /// thread, or on the calling thread before this returns (when the writer was idle and the
+    /// caller applied its own batch, or the answer was ready at once); it must not block.
     public func submit(
         _ batch: OperationBatch,
         acknowledgement: Acknowledgement = .durable,
@@ -314,7 +325,7 @@ public final class Engine: @unchecked Sendable {
             self.state = .closing
         }
         self.queue.broadcast()
-        while self.writerRunning {
+        while self.writerRunning || self.writerBusy {
             self.queue.wait()
         }
         self.state = .closed
@@ -342,11 +353,32 @@ public final class Engine: @unchecked Sendable {
             rejected(EngineError(.busy, "\(self.configuration.queuedRequestsMax) requests are already waiting"))
             return
         }
+        if self.requests.isEmpty && !self.writerBusy && ThreadRole.current == .caller {
+            self.runAsWriter(request)
+            return
+        }
         self.requests.append(request)
         if self.requests.count == 1 {
             self.queue.signal()
         }
         self.queue.unlock()
+    }
+
+    /// Runs `request` on the calling thread in the writer's role; called with `queue` locked, returns
+    /// with it unlocked. Whatever was queued meanwhile is the writer thread's.
+    private func runAsWriter(_ request: Request) {
+        self.writerBusy = true
+        self.queue.unlock()
+        self.handle(request)
+        self.queue.lock()
+        self.writerBusy = false
+        // The writer thread waits for the role when requests came meanwhile, and `close` waits for
+        // it when closing; anyone else asleep on `queue` (the idle writer thread) is left asleep.
+        let wake = !self.requests.isEmpty || !self.isAcceptingRequests
+        self.queue.unlock()
+        if wake {
+            self.queue.broadcast()
+        }
     }
 
     // MARK: - The writer thread
@@ -361,20 +393,30 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func runWriter() {
+        ThreadRole.current = .engineWriter
         var drained: [Request] = []
         self.queue.lock()
         while true {
-            while self.requests.isEmpty && self.isAcceptingRequests {
+            // Waits for queued requests and the role; when closing, for the queue to empty (a caller
+            // may still be finishing its own request: `close` waits for that).
+            while self.writerBusy || self.requests.isEmpty {
+                if self.requests.isEmpty && !self.isAcceptingRequests {
+                    break
+                }
                 let interval = Double(self.configuration.expirySweepIntervalNanoseconds) / 1e9
-                if !self.queue.wait(until: Date(timeIntervalSinceNow: interval)) && self.requests.isEmpty {
+                let signalled = self.queue.wait(until: Date(timeIntervalSinceNow: interval))
+                if !signalled && self.requests.isEmpty && !self.writerBusy && self.isAcceptingRequests {
+                    self.writerBusy = true
                     self.queue.unlock()
                     self.sweepExpiries(at: self.clock.now())
                     self.queue.lock()
+                    self.writerBusy = false
                 }
             }
             if self.requests.isEmpty {
                 break
             }
+            self.writerBusy = true
             swap(&drained, &self.requests)
             self.queue.unlock()
             for request in drained {
@@ -382,6 +424,7 @@ public final class Engine: @unchecked Sendable {
             }
             drained.removeAll(keepingCapacity: true)
             self.queue.lock()
+            self.writerBusy = false
         }
         self.writerRunning = false
         self.queue.broadcast()

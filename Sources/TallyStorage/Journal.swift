@@ -384,6 +384,7 @@ public final class Journal: @unchecked Sendable {
         // and /proc/<pid>/task/*/comm.
         let sync = Thread { [self] in
             Thread.current.name = Self.syncThreadName
+            ThreadRole.current = .journalSync
             self.runSyncThread()
         }
         sync.start()

@@ -224,6 +224,10 @@ struct CrashRun {
                 + (chunked ? ["--write-chunk-bytes", "512", "--write-pause-microseconds", "20"] : []),
             output: "\(self.work)/child-output.log"
         )
+        // From here to the kill the test blocks its thread instead of awaiting: the suite runs
+        // beside long synchronous tests on a two-thread cooperative pool, and an awaited sleep
+        // resumed only when a pool thread came free (kills planned at 1-300 ms landed after 15 s
+        // and more, on directories grown so large that checking them overran the time limit).
         var anchor = started
         if fromRecovery {
             let runLog = "\(directory.acknowledgements)/run-\(AcknowledgementLine.padded(run, digits: 6)).acks"
@@ -232,12 +236,15 @@ struct CrashRun {
                     _ = process.killAndWait()
                     return ["run \(run): the child never logged its recovery; see \(self.work)/child-output.log"]
                 }
-                try await Task.sleep(for: .milliseconds(1))
+                usleep(1_000)
             }
             anchor = ContinuousClock.now
             self.statistics.killsTimedFromRecovery += 1
         }
-        try await Task.sleep(until: anchor + .milliseconds(delayMilliseconds), clock: .continuous)
+        let killAt = anchor + .milliseconds(delayMilliseconds)
+        while ContinuousClock.now < killAt {
+            usleep(UInt32(max(1, min(1_000, (killAt - ContinuousClock.now) / .microseconds(1)))))
+        }
         guard process.isRunning else {
             let status = process.killAndWait()
             return [

@@ -95,7 +95,7 @@ struct LoadResult: Codable {
             "  request latency \(self.latency.text)",
             "  journal \(format(self.journalMegabytesPerSecond)) MB/s (groups of \(format(self.meanGroupBytes / 1_000)) kB), "
                 + "disk writes \(format(self.diskMegabytesPerSecond)) MB/s, \(self.segmentRotations) rotations; "
-                + "writer busy \(format(self.writerBusy * 100, digits: 0))%; sync thread in pwrite "
+                + "writer thread cpu \(format(self.writerBusy * 100, digits: 0))%; sync thread in pwrite "
                 + "\(format(self.syncThreadWriteShare * 100, digits: 0))%, in fdatasync "
                 + "\(format(self.syncThreadDataSyncShare * 100, digits: 0))% (p50 "
                 + "\(format(self.dataSync.p50Microseconds)) µs), waiting for spares "

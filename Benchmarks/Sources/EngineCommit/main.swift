@@ -532,7 +532,7 @@ do {
                     + "latency mean \(load.latencyMeanMicroseconds.text(digits: 0)) p50 "
                     + "\(load.latencyp50Microseconds.text(digits: 0)) p99 \(load.latencyp99Microseconds.text(digits: 0)) µs, "
                     + "\(load.syncsPerSecond.text(digits: 0)) syncs/s, \(load.requestsPerSync.text()) requests/sync, "
-                    + "writer busy \(load.writerBusy.text(scale: 100, digits: 0))%"
+                    + "writer thread cpu \(load.writerBusy.text(scale: 100, digits: 0))%"
             )
         }
         print("      best: \(summary.bestPostingsPerSecond.text(digits: 0)) postings/s (goal >= 1,000,000)")

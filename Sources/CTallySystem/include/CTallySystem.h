@@ -24,4 +24,12 @@ int tally_crc32c_is_hardware(void);
 /// fallocate(2): returns 0, or -1 with errno set.
 int tally_fallocate(int fd, int mode, int64_t offset, int64_t length);
 
+/// A small number naming what the calling thread does for Tally (0: nothing in particular), kept
+/// in thread-local storage; engine threads set it so that work is never handed to them that would
+/// delay what they exist for.
+int tally_thread_role(void);
+
+/// Sets the calling thread's role (see tally_thread_role).
+void tally_set_thread_role(int role);
+
 #endif
