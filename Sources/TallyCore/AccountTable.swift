@@ -59,6 +59,15 @@ struct AccountTable: Sendable {
     }
 
     /// Undoes the last ``append(_:)``.
+    /// Appends a restored account with its balance; false (and nothing changed) when its id is
+    /// already present.
+    mutating func restore(_ record: AccountRecord, balance: Balance) -> Bool {
+        guard self.find(record.id) == nil else { return false }
+        let position = self.append(record)
+        self.balances[position] = balance
+        return true
+    }
+
     mutating func removeLast() {
         let position = self.records.count - 1
         let record = self.records.removeLast()

@@ -193,6 +193,37 @@ struct IdempotencyTable: Sendable {
         return chunk.count
     }
 
+    /// Starts an empty log at `headPosition` (a restored table continues the positions it had).
+    mutating func restart(at headPosition: UInt64) {
+        precondition(self.count == 0)
+        self.headPosition = headPosition
+    }
+
+    /// Appends a restored entry to the chunk being filled, sealing it first when full; false (and
+    /// nothing changed) when the key is already present. The chunk's newest time is set by
+    /// ``restoreChunkTime(_:)``.
+    mutating func restore(_ entry: Entry) -> Bool {
+        guard self.find(IdempotencyKey(entry.key)) == nil else { return false }
+        if self.current.count == IdempotencyTable.chunkCapacity {
+            self.sealed.append(self.current)
+            self.sealedNewestTimes.append(self.currentNewestTime)
+            self.current = []
+        }
+        if self.current.isEmpty {
+            self.current.reserveCapacity(IdempotencyTable.chunkCapacity)
+        }
+        self.current.append(entry)
+        let position = self.headPosition &+ UInt64(self.count)
+        self.count += 1
+        self.index.insert(hash: Hashing.key(entry.key, seed: self.seed), position: UInt32(truncatingIfNeeded: position))
+        return true
+    }
+
+    /// Sets the newest time of the chunk being filled (restoring).
+    mutating func restoreChunkTime(_ time: UInt64) {
+        self.currentNewestTime = time
+    }
+
     /// Every entry, oldest first.
     func forEachEntry(_ body: (Entry) -> Void) {
         for chunk in self.sealed {

@@ -179,6 +179,50 @@ struct RecordReader {
     }
 }
 
+extension RecordReader {
+    /// What is wrong with `bytes` as a record (nil when it is well formed): every field within the
+    /// bytes, a known kind, leg accounts among the first `accounts`, amounts of at most 16 bytes,
+    /// no trailing bytes. Records restored from a snapshot are checked with it, so that reading
+    /// them later never traps.
+    static func problem(in bytes: UnsafeRawBufferPointer, accounts: Int) -> String? {
+        var offset = 0
+        func take(_ count: Int) -> Int? {
+            guard count <= bytes.count - offset else { return nil }
+            defer { offset += count }
+            return offset
+        }
+        func byte() -> UInt8? { take(1).map { bytes[$0] } }
+        func amount() -> Bool {
+            guard let lead = byte(), lead & 0x1F <= 16 else { return false }
+            return take(Int(lead & 0x1F)) != nil
+        }
+        guard let kind = byte(), OperationKind(rawValue: kind) != nil else { return "unknown kind" }
+        guard let flags = byte(), take(2 + 8) != nil else { return "short header" }
+        let optional: [(bit: UInt8, bytes: Int)] = [(0, 16), (1, 8), (2, 8), (3, 4), (4, 8)]
+        for field in optional where flags & 1 << field.bit != 0 {
+            guard take(field.bytes) != nil else { return "short header" }
+        }
+        if flags & 1 << 5 != 0 && !amount() { return "bad released amount" }
+        if flags & 1 << 6 != 0 && take(8) == nil { return "short header" }
+        guard let legs = byte(), legs <= Limits.legsPerTransactionMax else { return "bad leg count" }
+        for _ in 0..<legs {
+            guard let at = take(4) else { return "short leg" }
+            let account = bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
+            guard Int(account) < accounts else { return "a leg refers to account index \(account)" }
+            guard amount() else { return "bad leg amount" }
+        }
+        guard let rates = byte(), rates <= Limits.fxRatesPerTransactionMax, take(Int(rates) * 48) != nil else {
+            return "bad rates"
+        }
+        for _ in 0..<2 {
+            guard let length = byte(), length <= Limits.externalReferenceBytesMax, take(Int(length)) != nil else {
+                return "bad reference"
+            }
+        }
+        return offset == bytes.count ? nil : "trailing bytes"
+    }
+}
+
 extension Ledger {
     /// Decodes the retained record of transaction `id`.
     func decodeRecord(_ id: TransactionID) -> TransactionRecord? {

@@ -28,4 +28,12 @@ struct ReversedSet: Sendable {
     }
 
     var memoryBytes: Int { self.words.capacity * 8 }
+
+    init() {}
+
+    /// A set holding the bits of `words`.
+    init(words: [UInt64]) {
+        self.words = words
+        self.count = words.reduce(0) { $0 + $1.nonzeroBitCount }
+    }
 }

@@ -128,6 +128,19 @@ struct TransactionStore: Sendable {
         self.hasCurrent = true
     }
 
+    /// Appends a restored chunk after the others; it becomes the chunk being filled. Its buffer must
+    /// have the capacity of ``chunkBytes``, as every chunk's has (an undo may make a sealed chunk the
+    /// one being filled again).
+    mutating func restore(chunk: Chunk) {
+        precondition(chunk.bytes.capacity == TransactionStore.chunkBytes && !chunk.offsets.isEmpty)
+        if self.hasCurrent {
+            precondition(self.currentFirstID + UInt64(self.currentOffsets.count) == chunk.firstID)
+            self.sealCurrent()
+        }
+        self.restore(chunk)
+        self.count += chunk.offsets.count
+    }
+
     /// Undoes the last ``append(id:time:bytesMax:_:)``.
     mutating func removeLast(previousNewest: UInt64?) {
         let offset = Int(self.currentOffsets.removeLast())
