@@ -28,10 +28,15 @@ let package = Package(
         .target(
             name: "CTallySystem"
         ),
+        .systemLibrary(
+            name: "CZstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         .target(
             name: "TallyStorage",
             dependencies: [
                 "CTallySystem",
+                "CZstd",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

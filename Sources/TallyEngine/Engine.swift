@@ -43,6 +43,12 @@ public final class Engine: @unchecked Sendable {
         /// default: the digest hashes the whole state, which at production size takes longer than
         /// the replay of a short journal tail; tools and tests that compare states turn it on.
         public var digestAfterRecovery: Bool
+        /// Whether startup loads the newest snapshot that checks out and replays only the journal
+        /// after it (default); without, it replays the whole journal.
+        public var useSnapshots: Bool
+        /// Whether a loaded snapshot's state digest is recomputed and compared with its header's
+        /// (a walk of the whole state; the checksums and the decoder's checks apply either way).
+        public var verifySnapshotDigest: Bool
 
         public init(
             dataDirectory: FilePath,
@@ -52,7 +58,9 @@ public final class Engine: @unchecked Sendable {
             expirySweepIntervalNanoseconds: UInt64 = 100_000_000,
             expiriesPerSweepMax: Int = 4_096,
             storedSettings: StoredSettingsPolicy = .adopt,
-            digestAfterRecovery: Bool = false
+            digestAfterRecovery: Bool = false,
+            useSnapshots: Bool = true,
+            verifySnapshotDigest: Bool = false
         ) {
             precondition(queuedRequestsMax >= 1)
             precondition(expiriesPerSweepMax >= 1 && expiriesPerSweepMax <= Limits.operationsPerBatchMax)
@@ -64,6 +72,8 @@ public final class Engine: @unchecked Sendable {
             self.expiriesPerSweepMax = expiriesPerSweepMax
             self.storedSettings = storedSettings
             self.digestAfterRecovery = digestAfterRecovery
+            self.useSnapshots = useSnapshots
+            self.verifySnapshotDigest = verifySnapshotDigest
         }
     }
 
@@ -115,6 +125,10 @@ public final class Engine: @unchecked Sendable {
         public var digest: StateDigest?
         /// The time the digest took (zero without it), not included in ``nanoseconds``.
         public var digestNanoseconds: UInt64
+        /// The snapshot recovery started from (nil: the whole journal was replayed).
+        public var snapshot: SnapshotFile.Info?
+        /// Newer snapshots that did not load, and why (recovery fell back past them).
+        public var rejectedSnapshots: [SnapshotCatalog.Rejection]
     }
 
     private enum Request {
@@ -125,6 +139,7 @@ public final class Engine: @unchecked Sendable {
             @Sendable (EngineError) -> Void
         )
         case sweepExpiries
+        case snapshot(@Sendable (Result<SnapshotFile.Info, EngineError>) -> Void)
     }
 
     private enum State {
@@ -199,7 +214,28 @@ public final class Engine: @unchecked Sendable {
                 storage: error
             )
         }
-        var replayer = Replayer(ledger: Ledger(configuration: configuration.ledger))
+        var start = Ledger(configuration: configuration.ledger)
+        var snapshot: SnapshotFile.Info? = nil
+        var rejectedSnapshots: [SnapshotCatalog.Rejection] = []
+        if configuration.useSnapshots {
+            let catalog = SnapshotCatalog(directory: directory.snapshotsPath, fileSystem: fileSystem)
+            do {
+                try catalog.removeUnfinished()
+                let newest = try catalog.loadNewest(
+                    configuration: configuration.ledger,
+                    verifyDigest: configuration.verifySnapshotDigest
+                )
+                rejectedSnapshots = newest.rejected
+                if let loaded = newest.loaded {
+                    start = loaded.ledger
+                    snapshot = loaded.info
+                }
+            } catch let error as StorageError {
+                directory.close()
+                throw EngineError(.recoveryFailed, "cannot read the snapshots", storage: error)
+            }
+        }
+        var replayer = Replayer(ledger: start)
         let tracker = DurabilityTracker()
         let opened: (journal: Journal, scan: JournalScan)
         do {
@@ -207,6 +243,7 @@ public final class Engine: @unchecked Sendable {
                 directory: directory.journalPath,
                 fileSystem: fileSystem,
                 configuration: configuration.journal,
+                after: snapshot?.sequence ?? 0,
                 replay: { sequence, payload in try replayer.replay(sequence, payload) },
                 onDurable: { tracker.handle($0) }
             )
@@ -216,6 +253,14 @@ public final class Engine: @unchecked Sendable {
         } catch let error as EngineError {
             directory.close()
             throw error
+        }
+        if let snapshot, (opened.scan.lastSequence ?? 0) < snapshot.sequence {
+            try? opened.journal.close()
+            directory.close()
+            throw EngineError(
+                .recoveryFailed,
+                "the journal ends at sequence \(opened.scan.lastSequence ?? 0), before the snapshot's \(snapshot.sequence): records the snapshot includes are missing from the journal"
+            )
         }
         tracker.start(durable: opened.scan.lastSequence ?? 0)
         let engine = Engine(
@@ -235,7 +280,9 @@ public final class Engine: @unchecked Sendable {
             operationsReplayed: replayer.operations,
             nanoseconds: replayed - started,
             digest: digest,
-            digestNanoseconds: digest == nil ? 0 : DispatchTime.now().uptimeNanoseconds - replayed
+            digestNanoseconds: digest == nil ? 0 : DispatchTime.now().uptimeNanoseconds - replayed,
+            snapshot: snapshot,
+            rejectedSnapshots: rejectedSnapshots
         )
         engine.startWriter()
         return (engine, recovery)
@@ -302,6 +349,17 @@ public final class Engine: @unchecked Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             self.tracker.whenDurable(sequence) { result in
                 continuation.resume(with: result.mapError { $0 as any Error })
+            }
+        }
+    }
+
+    /// Writes a snapshot of the state through the last record applied, in the writer's role: writes
+    /// wait while it is written (about a second per 100 MB of state) and while that record becomes
+    /// durable. Returns what the file holds.
+    public func snapshot() async throws -> SnapshotFile.Info {
+        try await withCheckedThrowingContinuation { continuation in
+            self.enqueue(.snapshot({ continuation.resume(with: $0.mapError { $0 as any Error }) })) {
+                continuation.resume(throwing: $0)
             }
         }
     }
@@ -462,6 +520,8 @@ public final class Engine: @unchecked Sendable {
             }
         case .sweepExpiries:
             self.sweepExpiries(at: self.clock.now())
+        case .snapshot(let completion):
+            completion(self.writeSnapshot())
         }
     }
 
@@ -573,6 +633,37 @@ public final class Engine: @unchecked Sendable {
             else {
                 return
             }
+        }
+    }
+
+    private func writeSnapshot() -> Result<SnapshotFile.Info, EngineError> {
+        if let failure = self.writerFailure {
+            return .failure(failure)
+        }
+        let sequence = self.lastAppended
+        let snapshots = self.directory.snapshotsPath
+        let fileSystem = self.directory.fileSystem
+        do {
+            if !fileSystem.fileExists(snapshots) {
+                try fileSystem.createDirectory(snapshots)
+                try Journal.synchronizeDirectoryEntry(of: snapshots, fileSystem: fileSystem)
+            }
+            let info = try SnapshotFile.write(self.ledger, sequence: sequence, to: snapshots, fileSystem: fileSystem) {
+                try self.journal.waitUntilDurable(sequence)
+            }
+            return .success(info)
+        } catch let error as StorageError {
+            return .failure(
+                EngineError(
+                    .snapshotFailed,
+                    "the snapshot through sequence \(sequence) was not written",
+                    storage: error
+                )
+            )
+        } catch {
+            return .failure(
+                EngineError(.snapshotFailed, "the snapshot through sequence \(sequence) was not written: \(error)")
+            )
         }
     }
 

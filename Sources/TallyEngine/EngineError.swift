@@ -22,6 +22,8 @@ public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let recoveryFailed = Code(name: "recovery_failed")
         /// Replaying a journal record did not reproduce what was recorded when it was applied.
         public static let replayDiverged = Code(name: "replay_diverged")
+        /// A snapshot could not be written (the ledger and the journal are unaffected).
+        public static let snapshotFailed = Code(name: "snapshot_failed")
 
         public var description: String { self.name }
     }

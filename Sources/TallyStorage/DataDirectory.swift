@@ -54,6 +54,10 @@ public final class DataDirectory: @unchecked Sendable {
     /// The journal's directory.
     public var journalPath: FilePath { self.path.appending(Self.journalName) }
 
+    public static let snapshotsName = "snapshots"
+    /// Where snapshots are kept (created by the first snapshot written).
+    public var snapshotsPath: FilePath { self.path.appending(Self.snapshotsName) }
+
     /// Releases the lock.
     public func close() {
         if let lock = self.lock {

@@ -108,13 +108,15 @@ public final class Journal: @unchecked Sendable {
     private var writeOffset: Int
 
     /// Opens the journal in `directory` (created when missing, and synced in its parent), replays
-    /// every record into `replay`, cuts a torn tail if there is one (the scan says where), and starts
+    /// every record after `covered` (a snapshot's sequence; segments wholly before it are not read)
+    /// into `replay`, cuts a torn tail if there is one (the scan says where), and starts
     /// the sync thread.
     /// Damage anywhere but the tail throws ``StorageError/Code-swift.struct/corrupted``.
     public static func open(
         directory: FilePath,
         fileSystem: any FileSystem = SystemFileSystem(),
         configuration: Configuration = Configuration(),
+        after covered: UInt64 = 0,
         replay: (UInt64, UnsafeRawBufferPointer) throws -> Void,
         onDurable: @escaping @Sendable (Durability) -> Void
     ) throws -> (journal: Journal, scan: JournalScan) {
@@ -128,7 +130,7 @@ public final class Journal: @unchecked Sendable {
         for name in try fileSystem.contentsOfDirectory(directory) where JournalFormat.isSpareName(name) {
             try fileSystem.removeFile(directory.appending(name))
         }
-        let scan = try JournalScanner(directory: directory, fileSystem: fileSystem).scan(replay)
+        let scan = try JournalScanner(directory: directory, fileSystem: fileSystem).scan(after: covered, replay)
         if let torn = scan.tornTail {
             try Self.zero(torn, in: directory, fileSystem: fileSystem)
         }
@@ -615,6 +617,12 @@ public final class Journal: @unchecked Sendable {
             to: directory.appending(JournalFormat.segmentName(firstSequence: firstSequence))
         )
         try Self.synchronizeDirectory(directory, fileSystem: fileSystem)
+    }
+
+    /// Syncs the directory holding `path`, so that a newly created entry `path` survives a crash.
+    public static func synchronizeDirectoryEntry(of path: FilePath, fileSystem: any FileSystem) throws {
+        let parent = path.removingLastComponent()
+        try Self.synchronizeDirectory(parent.isEmpty ? "." : parent, fileSystem: fileSystem)
     }
 
     static func synchronizeDirectory(_ directory: FilePath, fileSystem: any FileSystem) throws {

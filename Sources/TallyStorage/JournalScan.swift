@@ -35,6 +35,8 @@ public struct JournalScan: Hashable, Sendable {
     /// Payload bytes in all records.
     public var payloadBytes: UInt64 = 0
     public var tornTail: TornTail?
+    /// Segments not read because a snapshot covers all their records (``JournalScanner/scan(after:_:)``).
+    public var skippedSegments = 0
 
     /// The sequence the next record will have.
     public var nextSequence: UInt64 {
@@ -72,9 +74,51 @@ public struct JournalScanner {
 
     /// Scans every record, calling `visit` with each sequence and payload in order (the payload is
     /// valid only during the call).
-    public func scan(_ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void) throws -> JournalScan {
+    ///
+    /// With `covered` (the sequence a snapshot includes), segments whose records all come at or
+    /// before it are not read at all (they are still listed in ``JournalScan/skippedSegments``), and
+    /// `visit` sees only the records after it. The first segment read must start at or before
+    /// `covered + 1`, or records between the snapshot and the journal would be missing: that is
+    /// ``StorageError/Code-swift.struct/corrupted``.
+    public func scan(
+        after covered: UInt64 = 0,
+        _ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> JournalScan {
         var scan = JournalScan()
-        let names = try self.segmentNames()
+        var names = try self.segmentNames()
+        if covered > 0 {
+            // Segment i holds sequences up to the next one's first minus one.
+            var skipped = 0
+            while skipped + 1 < names.count && names[skipped + 1].firstSequence <= covered + 1 {
+                skipped += 1
+            }
+            scan.skippedSegments = skipped
+            names.removeFirst(skipped)
+            if let first = names.first, first.firstSequence > covered + 1 {
+                throw StorageError(
+                    .corrupted,
+                    "the journal starts at sequence \(first.firstSequence); records \(covered + 1) to \(first.firstSequence - 1) after the snapshot are missing",
+                    path: self.directory.appending(first.name),
+                    sequence: covered + 1
+                )
+            }
+        }
+        return try withoutActuallyEscaping(visit) { visit in
+            try self.scanSegments(names, after: covered, into: scan) { sequence, payload in
+                if sequence > covered {
+                    try visit(sequence, payload)
+                }
+            }
+        }
+    }
+
+    private func scanSegments(
+        _ names: [(name: String, firstSequence: UInt64)],
+        after covered: UInt64,
+        into scan: JournalScan,
+        _ visitAfter: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> JournalScan {
+        var scan = scan
         var expected: UInt64? = nil
         var buffer: [UInt8] = []
         for (index, entry) in names.enumerated() {
@@ -108,7 +152,7 @@ public struct JournalScanner {
                     expected: &expected,
                     isLast: isLast,
                     scan: &scan,
-                    visit
+                    visitAfter
                 )
                 scan.segments.append(segment)
             }

@@ -1,0 +1,514 @@
+import Foundation
+import SystemPackage
+import TallyCore
+import TallyStorage
+
+/// A snapshot: the whole ledger state as of one journal sequence, in one file of zstd-compressed
+/// sections (docs/FORMATS.md, "Snapshot files", byte by byte).
+///
+/// A snapshot is written to a temporary name, synced, renamed to its final name and the directory
+/// synced, so a crash leaves either no snapshot or a whole one. It is never trusted unchecked: the
+/// header, the section table and every section carry a CRC-32C, every section is a zstd frame with
+/// its own content checksum, the decoder checks every count, index and order, and
+/// ``read(_:configuration:fileSystem:verifyDigest:)`` can also recompute the state digest.
+public enum SnapshotFile {
+    public static let magic: [UInt8] = Array("TALLYSNP".utf8)
+    public static let trailerMagic: [UInt8] = Array("TSNPEND\0".utf8)
+    public static let formatVersion: UInt16 = 1
+    public static let headerBytes = 128
+    public static let tableEntryBytes = 40
+    public static let trailerBytes = 16
+    /// The file name extension; names are `snapshot-<sequence, 20 digits>.tsnap`.
+    public static let fileExtension = "tsnap"
+    /// The most a section may decompress to (corrupt or hostile sizes are refused before reading).
+    public static let sectionBytesMax = 1 << 40
+
+    /// What a snapshot's header and section table say.
+    public struct Info: Hashable, Sendable {
+        public struct Section: Hashable, Sendable {
+            public var section: LedgerState.Section
+            public var offset: Int64
+            public var compressedBytes: Int64
+            public var uncompressedBytes: Int64
+            public var checksum: UInt32
+        }
+
+        public var formatVersion: UInt16
+        public var stateVersion: UInt16
+        /// The last journal sequence the state includes: recovery replays from the next one.
+        public var sequence: UInt64
+        public var recordedTime: Timestamp
+        public var transactions: UInt64
+        public var accounts: UInt64
+        public var retainedKeys: UInt64
+        public var openHolds: UInt64
+        public var digest: StateDigest
+        /// Wall-clock time the snapshot was written (informational).
+        public var createdUnixNanoseconds: UInt64
+        public var sections: [Section]
+        public var fileBytes: Int64
+
+        public var compressedBytes: Int64 { self.sections.reduce(0) { $0 + $1.compressedBytes } }
+        public var uncompressedBytes: Int64 { self.sections.reduce(0) { $0 + $1.uncompressedBytes } }
+    }
+
+    /// The file name of the snapshot covering through `sequence`.
+    public static func name(sequence: UInt64) -> String {
+        let digits = String(sequence)
+        return "snapshot-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + "."
+            + Self.fileExtension
+    }
+
+    /// The sequence a snapshot file name stands for, or nil for any other name.
+    public static func sequence(ofName name: String) -> UInt64? {
+        let prefix = "snapshot-"
+        let suffix = "." + Self.fileExtension
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count == prefix.count + 20 + suffix.count else {
+            return nil
+        }
+        let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return UInt64(digits)
+    }
+
+    // MARK: - Writing
+
+    /// Writes `ledger`, which includes every journal record through `sequence`, as the snapshot
+    /// `directory/name(sequence:)`: compressed section by section at zstd `level`, synced, renamed
+    /// into place and the directory synced. Returns what the file holds. A file of that name is
+    /// replaced. `beforeRename` runs once the file is synced, before it takes its name: the engine
+    /// waits there until `sequence` is durable, so that no snapshot ever covers a record a crash
+    /// could take back.
+    @discardableResult
+    public static func write(
+        _ ledger: Ledger,
+        sequence: UInt64,
+        to directory: FilePath,
+        fileSystem: any FileSystem = SystemFileSystem(),
+        level: Int32 = Zstd.levelDefault,
+        digest: StateDigest? = nil,
+        beforeRename: () throws -> Void = {}
+    ) throws -> Info {
+        let final = directory.appending(Self.name(sequence: sequence))
+        let temporary = directory.appending(Self.name(sequence: sequence) + ".tmp")
+        if fileSystem.fileExists(temporary) {
+            try fileSystem.removeFile(temporary)
+        }
+        let file = try fileSystem.openFile(temporary, create: true)
+        var closed = false
+        defer {
+            if !closed {
+                try? fileSystem.close(file)
+                try? fileSystem.removeFile(temporary)
+            }
+        }
+        let statistics = ledger.statistics
+        let sectionCount = LedgerState.Section.allCases.count
+        var offset = Int64(Self.headerBytes + sectionCount * Self.tableEntryBytes + 4)
+        var sections: [Info.Section] = []
+        var compressor = try ZstdCompressor(level: level)
+        for section in LedgerState.Section.allCases {
+            let start = offset
+            var checksum: UInt32 = 0
+            var uncompressed: Int64 = 0
+            var pending: [UInt8] = []
+            pending.reserveCapacity(1 << 20)
+            func flush() throws {
+                guard !pending.isEmpty else { return }
+                try pending.withUnsafeBytes { try fileSystem.write(file, $0, at: offset) }
+                checksum = CRC32C.checksum(pending, continuing: checksum)
+                offset += Int64(pending.count)
+                pending.removeAll(keepingCapacity: true)
+            }
+            let sink: (UnsafeRawBufferPointer) throws -> Void = { compressed in
+                pending.append(contentsOf: compressed)
+                if pending.count >= 1 << 20 {
+                    try flush()
+                }
+            }
+            // The closure given to encodeState escapes in type only: it runs before the call returns.
+            try withoutActuallyEscaping(sink) { sink in
+                try ledger.encodeState(section) { bytes in
+                    uncompressed += Int64(bytes.count)
+                    try compressor.compress(bytes, output: sink)
+                }
+                try compressor.finish(output: sink)
+            }
+            try flush()
+            sections.append(
+                Info.Section(
+                    section: section,
+                    offset: start,
+                    compressedBytes: offset - start,
+                    uncompressedBytes: uncompressed,
+                    checksum: checksum
+                )
+            )
+        }
+        var info = Info(
+            formatVersion: Self.formatVersion,
+            stateVersion: LedgerState.version,
+            sequence: sequence,
+            recordedTime: statistics.recordedTime,
+            transactions: statistics.transactions,
+            accounts: UInt64(statistics.accounts),
+            retainedKeys: UInt64(statistics.retainedKeys),
+            openHolds: UInt64(statistics.openHolds),
+            digest: digest ?? ledger.digest(),
+            createdUnixNanoseconds: UInt64(Date().timeIntervalSince1970 * 1e9),
+            sections: sections,
+            fileBytes: offset + Int64(Self.trailerBytes)
+        )
+        var trailer = Self.trailerMagic
+        Self.append(UInt64(info.fileBytes), to: &trailer)
+        try trailer.withUnsafeBytes { try fileSystem.write(file, $0, at: offset) }
+        let front = Self.encodeFront(info)
+        try front.withUnsafeBytes { try fileSystem.write(file, $0, at: 0) }
+        try fileSystem.synchronize(file)
+        try beforeRename()
+        closed = true
+        try fileSystem.close(file)
+        try fileSystem.rename(temporary, to: final)
+        let handle = try fileSystem.openDirectory(directory)
+        defer { try? fileSystem.close(handle) }
+        try fileSystem.synchronize(handle)
+        info.fileBytes = offset + Int64(Self.trailerBytes)
+        return info
+    }
+
+    /// Header, section table and the table's checksum.
+    static func encodeFront(_ info: Info) -> [UInt8] {
+        var header: [UInt8] = Self.magic
+        Self.append(info.formatVersion, to: &header)
+        Self.append(info.stateVersion, to: &header)
+        Self.append(UInt32(info.sections.count), to: &header)
+        Self.append(info.sequence, to: &header)
+        Self.append(info.recordedTime.nanosecondsSinceEpoch, to: &header)
+        Self.append(info.transactions, to: &header)
+        Self.append(info.accounts, to: &header)
+        Self.append(info.retainedKeys, to: &header)
+        Self.append(info.openHolds, to: &header)
+        Self.append(info.createdUnixNanoseconds, to: &header)
+        Self.append(UInt64(info.fileBytes), to: &header)
+        header += info.digest.bytes
+        header += [UInt8](repeating: 0, count: Self.headerBytes - 4 - header.count)
+        Self.append(CRC32C.checksum(header), to: &header)
+        var table: [UInt8] = []
+        for section in info.sections {
+            Self.append(section.section.rawValue, to: &table)
+            Self.append(UInt16(0), to: &table)
+            Self.append(section.checksum, to: &table)
+            Self.append(UInt64(section.offset), to: &table)
+            Self.append(UInt64(section.compressedBytes), to: &table)
+            Self.append(UInt64(section.uncompressedBytes), to: &table)
+            Self.append(UInt64(0), to: &table)
+        }
+        Self.append(CRC32C.checksum(table), to: &table)
+        return header + table
+    }
+
+    static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    // MARK: - Reading
+
+    /// Reads and checks the header, the section table and the trailer (not the sections).
+    public static func inspect(_ path: FilePath, fileSystem: any FileSystem = SystemFileSystem()) throws -> Info {
+        let file = try fileSystem.openFile(path, create: false)
+        defer { try? fileSystem.close(file) }
+        return try Self.readFront(file, path: path, fileSystem: fileSystem)
+    }
+
+    private static func readFront(_ file: FileDescriptor, path: FilePath, fileSystem: any FileSystem) throws -> Info {
+        func corrupted(_ message: String, at offset: Int64? = nil) -> StorageError {
+            StorageError(.corrupted, "snapshot \(path): \(message)", path: path, offset: offset)
+        }
+        let size = try fileSystem.size(of: file)
+        guard size >= Int64(Self.headerBytes) else { throw corrupted("only \(size) bytes, shorter than a header") }
+        var header = [UInt8](repeating: 0, count: Self.headerBytes)
+        _ = try header.withUnsafeMutableBytes { try fileSystem.read(file, into: $0, at: 0) }
+        guard Array(header[0..<8]) == Self.magic else { throw corrupted("not a snapshot file (bad magic)", at: 0) }
+        var reader = FieldReader(header)
+        reader.skip(8)
+        let formatVersion: UInt16 = reader.next()
+        guard formatVersion == Self.formatVersion else {
+            throw StorageError(
+                .unsupportedFormat,
+                "snapshot \(path): format version \(formatVersion); this build reads version \(Self.formatVersion)",
+                path: path
+            )
+        }
+        let storedHeaderChecksum = header.withUnsafeBytes {
+            $0.loadUnaligned(fromByteOffset: Self.headerBytes - 4, as: UInt32.self).littleEndian
+        }
+        guard CRC32C.checksum(Array(header[0..<Self.headerBytes - 4])) == storedHeaderChecksum else {
+            throw corrupted("the header's checksum does not match", at: 0)
+        }
+        let stateVersion: UInt16 = reader.next()
+        let sectionCount = Int(reader.next(UInt32.self))
+        let sequence: UInt64 = reader.next()
+        let recordedTime: UInt64 = reader.next()
+        let transactions: UInt64 = reader.next()
+        let accounts: UInt64 = reader.next()
+        let retainedKeys: UInt64 = reader.next()
+        let openHolds: UInt64 = reader.next()
+        let created: UInt64 = reader.next()
+        let fileBytes: UInt64 = reader.next()
+        let digest = StateDigest(
+            hex: header[reader.offset..<reader.offset + 32].map {
+                ($0 < 16 ? "0" : "") + String($0, radix: 16)
+            }.joined()
+        )!
+        guard stateVersion == LedgerState.version else {
+            throw StorageError(
+                .unsupportedFormat,
+                "snapshot \(path): ledger state version \(stateVersion); this build reads \(LedgerState.version)",
+                path: path
+            )
+        }
+        guard sectionCount == LedgerState.Section.allCases.count else {
+            throw corrupted("\(sectionCount) sections; version 1 has \(LedgerState.Section.allCases.count)")
+        }
+        guard fileBytes == UInt64(size) else {
+            throw corrupted("the file has \(size) bytes; its header says \(fileBytes) (truncated or extended)")
+        }
+        let tableBytes = sectionCount * Self.tableEntryBytes + 4
+        var table = [UInt8](repeating: 0, count: tableBytes)
+        let read = try table.withUnsafeMutableBytes { try fileSystem.read(file, into: $0, at: Int64(Self.headerBytes)) }
+        guard read == tableBytes else { throw corrupted("the section table is cut short", at: Int64(Self.headerBytes)) }
+        let storedTableChecksum = table.withUnsafeBytes {
+            $0.loadUnaligned(fromByteOffset: tableBytes - 4, as: UInt32.self).littleEndian
+        }
+        guard CRC32C.checksum(Array(table[0..<tableBytes - 4])) == storedTableChecksum else {
+            throw corrupted("the section table's checksum does not match", at: Int64(Self.headerBytes))
+        }
+        var trailer = [UInt8](repeating: 0, count: Self.trailerBytes)
+        _ = try trailer.withUnsafeMutableBytes {
+            try fileSystem.read(file, into: $0, at: size - Int64(Self.trailerBytes))
+        }
+        var trailerReader = FieldReader(trailer)
+        trailerReader.skip(8)
+        guard Array(trailer[0..<8]) == Self.trailerMagic, trailerReader.next(UInt64.self) == UInt64(size) else {
+            throw corrupted(
+                "the trailer is missing or wrong (an unfinished file?)",
+                at: size - Int64(Self.trailerBytes)
+            )
+        }
+        var sections: [Info.Section] = []
+        var tableReader = FieldReader(table)
+        var expectedOffset = Int64(Self.headerBytes + tableBytes)
+        for expected in LedgerState.Section.allCases {
+            let raw: UInt16 = tableReader.next()
+            tableReader.skip(2)
+            let checksum: UInt32 = tableReader.next()
+            let offset = Int64(bitPattern: tableReader.next())
+            let compressed = Int64(bitPattern: tableReader.next())
+            let uncompressed = Int64(bitPattern: tableReader.next())
+            tableReader.skip(8)
+            guard raw == expected.rawValue else { throw corrupted("section \(raw) where \(expected) was expected") }
+            guard offset == expectedOffset, compressed > 0, compressed <= size - offset - Int64(Self.trailerBytes),
+                uncompressed >= 0, uncompressed <= Int64(Self.sectionBytesMax)
+            else {
+                throw corrupted("section \(expected) has an impossible place or size")
+            }
+            sections.append(
+                Info.Section(
+                    section: expected,
+                    offset: offset,
+                    compressedBytes: compressed,
+                    uncompressedBytes: uncompressed,
+                    checksum: checksum
+                )
+            )
+            expectedOffset = offset + compressed
+        }
+        guard expectedOffset == size - Int64(Self.trailerBytes) else {
+            throw corrupted("the sections do not end where the trailer starts")
+        }
+        return Info(
+            formatVersion: formatVersion,
+            stateVersion: stateVersion,
+            sequence: sequence,
+            recordedTime: Timestamp(nanosecondsSinceEpoch: recordedTime),
+            transactions: transactions,
+            accounts: accounts,
+            retainedKeys: retainedKeys,
+            openHolds: openHolds,
+            digest: digest,
+            createdUnixNanoseconds: created,
+            sections: sections,
+            fileBytes: size
+        )
+    }
+
+    /// Reads the snapshot at `path` into a ledger under `configuration` (whose windows must be the
+    /// snapshot's). Every section is checksummed, decompressed and decoded with every check; with
+    /// `verifyDigest` the restored state's digest must also equal the header's (this costs a walk
+    /// of the whole state). Throws ``StorageError`` (`corrupted`, `unsupportedFormat`, `io`).
+    public static func read(
+        _ path: FilePath,
+        configuration: LedgerConfiguration,
+        fileSystem: any FileSystem = SystemFileSystem(),
+        verifyDigest: Bool = false
+    ) throws -> (ledger: Ledger, info: Info) {
+        let file = try fileSystem.openFile(path, create: false)
+        defer { try? fileSystem.close(file) }
+        let info = try Self.readFront(file, path: path, fileSystem: fileSystem)
+        var decoder = LedgerStateDecoder(configuration: configuration)
+        for section in info.sections {
+            let input = SectionInput(file: file, path: path, section: section, fileSystem: fileSystem)
+            do {
+                try decoder.decode(section.section, from: input)
+                try input.finish()
+            } catch let error as LedgerState.DecodingError {
+                throw StorageError(.corrupted, "snapshot \(path): \(error)", path: path, offset: section.offset)
+            }
+        }
+        let ledger: Ledger
+        do {
+            ledger = try decoder.finish()
+        } catch {
+            throw StorageError(.corrupted, "snapshot \(path): \(error)", path: path)
+        }
+        if verifyDigest {
+            let digest = ledger.digest()
+            guard digest == info.digest else {
+                throw StorageError(
+                    .corrupted,
+                    "snapshot \(path): the restored state's digest \(digest) differs from the header's \(info.digest)",
+                    path: path
+                )
+            }
+        }
+        return (ledger, info)
+    }
+}
+
+/// Little-endian fields from the front of a byte array (bounds are the caller's: it reads fixed
+/// layouts of known size).
+private struct FieldReader {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    mutating func skip(_ count: Int) {
+        self.offset += count
+    }
+
+    mutating func next<T: FixedWidthInteger>(_: T.Type = T.self) -> T {
+        let value = self.bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: self.offset, as: T.self) }
+        self.offset += MemoryLayout<T>.size
+        return T(littleEndian: value)
+    }
+}
+
+/// One section of a snapshot file as a ``LedgerStateInput``: reads the compressed bytes in pieces,
+/// checks their CRC-32C and decompresses them as the decoder asks for more.
+private final class SectionInput: LedgerStateInput {
+    private let file: FileDescriptor
+    private let path: FilePath
+    private let section: SnapshotFile.Info.Section
+    private let fileSystem: any FileSystem
+    private var decompressor: ZstdDecompressor
+    private var compressed: [UInt8]
+    private var read: Int64 = 0
+    private var checksum: UInt32 = 0
+    /// Decompressed bytes not yet handed out.
+    private var pending: [UInt8] = []
+    private var pendingStart = 0
+    private var finished = false
+
+    init(file: FileDescriptor, path: FilePath, section: SnapshotFile.Info.Section, fileSystem: any FileSystem) {
+        self.file = file
+        self.path = path
+        self.section = section
+        self.fileSystem = fileSystem
+        // The limit is the table's size, itself bounded: decompression can never outgrow it.
+        self.decompressor = try! ZstdDecompressor(limit: Int(section.uncompressedBytes))
+        self.compressed = [UInt8](repeating: 0, count: Int(min(section.compressedBytes, 1 << 20)))
+    }
+
+    private func corrupted(_ message: String) -> StorageError {
+        StorageError(
+            .corrupted,
+            "snapshot \(self.path), section \(self.section.section): \(message)",
+            path: self.path,
+            offset: self.section.offset
+        )
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while self.pendingStart == self.pending.count {
+            guard !self.finished else { return 0 }
+            try self.refill()
+        }
+        let count = min(buffer.count, self.pending.count - self.pendingStart)
+        self.pending.withUnsafeBytes {
+            buffer.baseAddress!.copyMemory(from: $0.baseAddress! + self.pendingStart, byteCount: count)
+        }
+        self.pendingStart += count
+        return count
+    }
+
+    /// Reads and decompresses the next piece of the section; at its end, checks the checksum, the
+    /// frame and the size.
+    private func refill() throws {
+        self.pending.removeAll(keepingCapacity: true)
+        self.pendingStart = 0
+        let remaining = self.section.compressedBytes - self.read
+        guard remaining > 0 else {
+            try self.complete()
+            return
+        }
+        let count = Int(min(Int64(self.compressed.count), remaining))
+        let got = try self.compressed.withUnsafeMutableBytes {
+            try self.fileSystem.read(
+                self.file,
+                into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]),
+                at: self.section.offset + self.read
+            )
+        }
+        guard got == count else { throw self.corrupted("the file ends inside the section") }
+        self.read += Int64(count)
+        do {
+            try self.compressed.withUnsafeBytes { bytes in
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[0..<count])
+                self.checksum = CRC32C.checksum(piece, continuing: self.checksum)
+                try self.decompressor.decompress(piece) { self.pending.append(contentsOf: $0) }
+            }
+        } catch let error as StorageError {
+            throw self.corrupted(error.message)
+        }
+        if self.read == self.section.compressedBytes && self.pending.isEmpty {
+            try self.complete()
+        }
+    }
+
+    private func complete() throws {
+        guard !self.finished else { return }
+        self.finished = true
+        guard self.checksum == self.section.checksum else { throw self.corrupted("the checksum does not match") }
+        let size: Int
+        do {
+            size = try self.decompressor.finish()
+        } catch let error as StorageError {
+            throw self.corrupted(error.message)
+        }
+        guard size == self.section.uncompressedBytes else {
+            throw self.corrupted("\(size) bytes decompressed; the table says \(self.section.uncompressedBytes)")
+        }
+    }
+
+    /// Checks that the decoder consumed the whole section and the section ended properly.
+    func finish() throws {
+        guard self.pendingStart == self.pending.count else { throw self.corrupted("undecoded bytes remain") }
+        while !self.finished {
+            try self.refill()
+            guard self.pending.isEmpty else { throw self.corrupted("undecoded bytes remain") }
+        }
+    }
+}
