@@ -9,6 +9,12 @@ public struct StateDigest: Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// The digest whose 32 bytes are `bytes`; nil for any other count.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = Array(bytes)
+    }
+
     /// Parses 64 hexadecimal digits.
     public init?(hex: String) {
         let digits = Array(hex.utf8)

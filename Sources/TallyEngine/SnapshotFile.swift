@@ -145,7 +145,7 @@ public enum SnapshotFile {
                 )
             )
         }
-        var info = Info(
+        let info = Info(
             formatVersion: Self.formatVersion,
             stateVersion: LedgerState.version,
             sequence: sequence,
@@ -172,7 +172,6 @@ public enum SnapshotFile {
         let handle = try fileSystem.openDirectory(directory)
         defer { try? fileSystem.close(handle) }
         try fileSystem.synchronize(handle)
-        info.fileBytes = offset + Int64(Self.trailerBytes)
         return info
     }
 
@@ -255,11 +254,7 @@ public enum SnapshotFile {
         let openHolds: UInt64 = reader.next()
         let created: UInt64 = reader.next()
         let fileBytes: UInt64 = reader.next()
-        let digest = StateDigest(
-            hex: header[reader.offset..<reader.offset + 32].map {
-                ($0 < 16 ? "0" : "") + String($0, radix: 16)
-            }.joined()
-        )!
+        let digest = StateDigest(bytes: header[reader.offset..<reader.offset + 32])!
         guard stateVersion == LedgerState.version else {
             throw StorageError(
                 .unsupportedFormat,
@@ -357,7 +352,7 @@ public enum SnapshotFile {
         let info = try Self.readFront(file, path: path, fileSystem: fileSystem)
         var decoder = LedgerStateDecoder(configuration: configuration)
         for section in info.sections {
-            let input = SectionInput(file: file, path: path, section: section, fileSystem: fileSystem)
+            let input = try SectionInput(file: file, path: path, section: section, fileSystem: fileSystem)
             do {
                 try decoder.decode(section.section, from: input)
                 try input.finish()
@@ -422,13 +417,13 @@ private final class SectionInput: LedgerStateInput {
     private var pendingStart = 0
     private var finished = false
 
-    init(file: FileDescriptor, path: FilePath, section: SnapshotFile.Info.Section, fileSystem: any FileSystem) {
+    init(file: FileDescriptor, path: FilePath, section: SnapshotFile.Info.Section, fileSystem: any FileSystem) throws {
         self.file = file
         self.path = path
         self.section = section
         self.fileSystem = fileSystem
         // The limit is the table's size, itself bounded: decompression can never outgrow it.
-        self.decompressor = try! ZstdDecompressor(limit: Int(section.uncompressedBytes))
+        self.decompressor = try ZstdDecompressor(limit: Int(section.uncompressedBytes))
         self.compressed = [UInt8](repeating: 0, count: Int(min(section.compressedBytes, 1 << 20)))
     }
 

@@ -122,6 +122,10 @@ extension SimulateCommand {
         var recoveredRecords: UInt64
         var recoverySeconds: Double
         var tornTailCut: Bool
+        /// The sequence of the snapshot recovery started from, if any.
+        var snapshotSequence: UInt64?
+        /// Newer snapshots recovery passed over, with the reason.
+        var rejectedSnapshots: [String]
         var digest: String
         var invariantsChecked: Bool
         var invariantViolations: [String]
@@ -162,6 +166,8 @@ extension SimulateCommand {
             recoveredRecords: outcome.recovery.recordsReplayed,
             recoverySeconds: Double(outcome.recovery.nanoseconds) / 1e9,
             tornTailCut: outcome.recovery.scan.tornTail != nil,
+            snapshotSequence: outcome.recovery.snapshot?.sequence,
+            rejectedSnapshots: outcome.recovery.rejectedSnapshots.map(\.description),
             digest: outcome.digest?.description ?? "",
             invariantsChecked: self.checkInvariants,
             invariantViolations: outcome.violations
@@ -169,10 +175,21 @@ extension SimulateCommand {
         if self.json {
             JSONOutput.print(report)
         } else {
+            for rejected in report.rejectedSnapshots {
+                print("warning: snapshot passed over: \(rejected)")
+            }
             print(
                 "recovered \(report.recoveredRecords) journal records in \(String(format: "%.3f", report.recoverySeconds)) s"
+                    + (report.snapshotSequence.map { ", after the snapshot through sequence \($0)" } ?? "")
                     + (report.tornTailCut ? " (cut a torn final write)" : "")
             )
+            if report.recoveredRecords > 0 || report.snapshotSequence != nil {
+                print(
+                    "note: \(dataDirectory) already held a ledger; the workload starts over from seed \(report.seed), so "
+                        + "its idempotency keys meet the stored ones (replays and idempotency_conflict below). "
+                        + "Use a new directory for a clean run."
+                )
+            }
             print(
                 "seed \(report.seed): \(report.operations) operations in \(report.batches) batches, journaled in \(dataDirectory) up to sequence \(report.lastSequence)"
             )

@@ -31,6 +31,11 @@ enum EngineFixture {
         )
     }
 
+    /// Opens an engine on `directory` with the fixture's configuration and a virtual clock at ``start``.
+    static func open(_ directory: TemporaryDirectory) throws -> Engine {
+        try Engine.open(Self.configuration(directory), clock: VirtualClock(Self.start)).engine
+    }
+
     static var setup: OperationBatch {
         OperationBatch([
             .createAsset(CreateAsset(code: "USD", scale: 2)),

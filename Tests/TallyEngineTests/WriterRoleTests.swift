@@ -38,10 +38,7 @@ final class WriterRoleHolder: @unchecked Sendable {
 struct WriterRoleTests {
     @Test func aLoneCallerAppliesItsOwnBatchBeforeSubmitReturns() throws {
         let directory = TemporaryDirectory()
-        let (engine, _) = try Engine.open(
-            EngineFixture.configuration(directory),
-            clock: VirtualClock(EngineFixture.start)
-        )
+        let engine = try EngineFixture.open(directory)
         nonisolated(unsafe) var answered: Result<Engine.Response, EngineError>? = nil
         nonisolated(unsafe) var role: ThreadRole? = nil
         nonisolated(unsafe) var answeredBeforeReturn = false
@@ -65,10 +62,7 @@ struct WriterRoleTests {
 
     @Test func requestsQueuedWhileACallerHoldsTheRoleRunOnTheWriterThreadInOrder() async throws {
         let directory = TemporaryDirectory()
-        let (engine, _) = try Engine.open(
-            EngineFixture.configuration(directory),
-            clock: VirtualClock(EngineFixture.start)
-        )
+        let engine = try EngineFixture.open(directory)
         _ = try await engine.submit(EngineFixture.setup)
         let holder = WriterRoleHolder(engine)
         #expect(holder.roleWhileHeld == .caller)
@@ -102,10 +96,7 @@ struct WriterRoleTests {
 
     @Test func aCompletionOnTheSyncThreadNeverTakesTheRole() async throws {
         let directory = TemporaryDirectory()
-        let (engine, _) = try Engine.open(
-            EngineFixture.configuration(directory),
-            clock: VirtualClock(EngineFixture.start)
-        )
+        let engine = try EngineFixture.open(directory)
         let roles: (outer: ThreadRole, inner: ThreadRole) = await withCheckedContinuation { continuation in
             // Durable: the completion runs on the journal's sync thread, which must hand the next
             // request to the writer thread rather than apply it itself.
@@ -126,10 +117,7 @@ struct WriterRoleTests {
 
     @Test func closeWaitsForACallerThatHoldsTheRole() async throws {
         let directory = TemporaryDirectory()
-        let (engine, _) = try Engine.open(
-            EngineFixture.configuration(directory),
-            clock: VirtualClock(EngineFixture.start)
-        )
+        let engine = try EngineFixture.open(directory)
         _ = try await engine.submit(EngineFixture.setup)
         let holder = WriterRoleHolder(engine)
         let closed = DispatchSemaphore(value: 0)
