@@ -1,5 +1,9 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "CTallySystem.h"
 
@@ -15,4 +19,15 @@ int tally_thread_role(void) {
 
 void tally_set_thread_role(int role) {
     thread_role = role;
+}
+
+int tally_lower_thread_priority(int increment) {
+    // On Linux, the nice value belongs to each thread: PRIO_PROCESS with a thread id sets only it.
+    pid_t thread = (pid_t)syscall(SYS_gettid);
+    errno = 0;
+    int current = getpriority(PRIO_PROCESS, (id_t)thread);
+    if (current == -1 && errno != 0) {
+        return -1;
+    }
+    return setpriority(PRIO_PROCESS, (id_t)thread, current + increment);
 }

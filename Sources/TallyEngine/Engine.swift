@@ -49,6 +49,23 @@ public final class Engine: @unchecked Sendable {
         /// Whether a loaded snapshot's state digest is recomputed and compared with its header's
         /// (a walk of the whole state; the checksums and the decoder's checks apply either way).
         public var verifySnapshotDigest: Bool
+        /// A snapshot is started in the background once this many journal records were appended
+        /// after the last one (nil: never by count). Restart replays at most about this many records
+        /// after the newest snapshot (plus what was appended while it was written).
+        public var snapshotEveryRecords: UInt64?
+        /// A snapshot is started in the background when this long has passed since the last
+        /// attempt and records were appended meanwhile (nil: never by time).
+        public var snapshotIntervalNanoseconds: UInt64?
+        /// Snapshots kept; older ones are removed after each new one (at least 1).
+        public var snapshotsRetained: Int
+        /// Whether closed journal segments that the oldest kept snapshot covers are moved into the
+        /// journal's archive (zstd; never deleted) after each snapshot.
+        public var archiveCoveredSegments: Bool
+        /// Whether ``Engine/close()`` writes a snapshot of the state when records were appended
+        /// after the newest one, so that the next start replays nothing.
+        public var snapshotOnClose: Bool
+        /// The zstd level of snapshots and archived segments.
+        public var snapshotCompressionLevel: Int32
 
         public init(
             dataDirectory: FilePath,
@@ -60,10 +77,20 @@ public final class Engine: @unchecked Sendable {
             storedSettings: StoredSettingsPolicy = .adopt,
             digestAfterRecovery: Bool = false,
             useSnapshots: Bool = true,
-            verifySnapshotDigest: Bool = false
+            verifySnapshotDigest: Bool = false,
+            snapshotEveryRecords: UInt64? = 1_000_000,
+            snapshotIntervalNanoseconds: UInt64? = 300_000_000_000,
+            snapshotsRetained: Int = 3,
+            archiveCoveredSegments: Bool = true,
+            snapshotOnClose: Bool = true,
+            snapshotCompressionLevel: Int32 = 1
         ) {
             precondition(queuedRequestsMax >= 1)
             precondition(expiriesPerSweepMax >= 1 && expiriesPerSweepMax <= Limits.operationsPerBatchMax)
+            precondition(snapshotsRetained >= 1)
+            precondition(snapshotEveryRecords.map { $0 >= 1 } ?? true)
+            precondition(snapshotIntervalNanoseconds.map { $0 >= 1 } ?? true)
+            precondition(Zstd.levels.contains(snapshotCompressionLevel))
             self.dataDirectory = dataDirectory
             self.ledger = ledger
             self.journal = journal
@@ -74,6 +101,12 @@ public final class Engine: @unchecked Sendable {
             self.digestAfterRecovery = digestAfterRecovery
             self.useSnapshots = useSnapshots
             self.verifySnapshotDigest = verifySnapshotDigest
+            self.snapshotEveryRecords = snapshotEveryRecords
+            self.snapshotIntervalNanoseconds = snapshotIntervalNanoseconds
+            self.snapshotsRetained = snapshotsRetained
+            self.archiveCoveredSegments = archiveCoveredSegments
+            self.snapshotOnClose = snapshotOnClose
+            self.snapshotCompressionLevel = snapshotCompressionLevel
         }
     }
 
@@ -155,6 +188,7 @@ public final class Engine: @unchecked Sendable {
     private let directory: DataDirectory
     private let journal: Journal
     private let tracker: DurabilityTracker
+    private let snapshotter: Snapshotter
     private let queue = NSCondition()
 
     // Guarded by `queue`.
@@ -172,6 +206,8 @@ public final class Engine: @unchecked Sendable {
     private var expiryBatch = OperationBatch()
     private var expiryResults: [OperationResult] = []
     private var writerFailure: EngineError?
+    /// The appended sequence at which the next snapshot is asked for.
+    private var nextSnapshotAt: UInt64
     /// Set when, after a failure, the durable state could not be read back: reads fail with it.
     private var readFailure: EngineError?
 
@@ -270,7 +306,8 @@ public final class Engine: @unchecked Sendable {
             journal: opened.journal,
             tracker: tracker,
             ledger: replayer.ledger,
-            lastAppended: opened.scan.lastSequence ?? 0
+            lastAppended: opened.scan.lastSequence ?? 0,
+            newestSnapshot: snapshot
         )
         let replayed = DispatchTime.now().uptimeNanoseconds
         let digest = configuration.digestAfterRecovery ? replayer.ledger.digest() : nil
@@ -284,6 +321,7 @@ public final class Engine: @unchecked Sendable {
             snapshot: snapshot,
             rejectedSnapshots: rejectedSnapshots
         )
+        engine.snapshotter.start()
         engine.startWriter()
         return (engine, recovery)
     }
@@ -295,7 +333,8 @@ public final class Engine: @unchecked Sendable {
         journal: Journal,
         tracker: DurabilityTracker,
         ledger: Ledger,
-        lastAppended: UInt64
+        lastAppended: UInt64,
+        newestSnapshot: SnapshotFile.Info?
     ) {
         self.configuration = configuration
         self.clock = clock
@@ -304,6 +343,22 @@ public final class Engine: @unchecked Sendable {
         self.tracker = tracker
         self.ledger = ledger
         self.lastAppended = lastAppended
+        self.snapshotter = Snapshotter(
+            ledgerConfiguration: configuration.ledger,
+            directory: directory,
+            journal: journal,
+            tracker: tracker,
+            policy: Snapshotter.Policy(
+                everyRecords: configuration.snapshotEveryRecords,
+                intervalNanoseconds: configuration.snapshotIntervalNanoseconds,
+                retained: configuration.snapshotsRetained,
+                archive: configuration.archiveCoveredSegments,
+                level: configuration.snapshotCompressionLevel
+            ),
+            newest: newestSnapshot
+        )
+        let covered = newestSnapshot?.sequence ?? 0
+        self.nextSnapshotAt = configuration.snapshotEveryRecords.map { covered + $0 } ?? .max
     }
 
     // MARK: - Requests
@@ -353,9 +408,9 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Writes a snapshot of the state through the last record applied, in the writer's role: writes
-    /// wait while it is written (about a second per 100 MB of state) and while that record becomes
-    /// durable. Returns what the file holds.
+    /// Writes a snapshot of the state through the last record applied (or returns the newest one,
+    /// if it covers that record already). It is made in the background from the last snapshot and
+    /// the journal (see ``Snapshotter``): writes go on meanwhile. Returns what the file holds.
     public func snapshot() async throws -> SnapshotFile.Info {
         try await withCheckedThrowingContinuation { continuation in
             self.enqueue(.snapshot({ continuation.resume(with: $0.mapError { $0 as any Error }) })) {
@@ -373,6 +428,9 @@ public final class Engine: @unchecked Sendable {
     /// The last journal sequence known to be durable.
     public var durableSequence: UInt64 { self.tracker.durableSequence }
 
+    /// What the background snapshots have done so far.
+    public var snapshotStatus: SnapshotStatus { self.snapshotter.currentStatus }
+
     /// Stops taking requests, finishes the queued ones, makes the journal durable and closes it and
     /// the data directory. Throws the journal's failure if it had failed.
     public func close() throws {
@@ -389,6 +447,12 @@ public final class Engine: @unchecked Sendable {
         self.state = .closed
         self.queue.unlock()
         defer { self.directory.close() }
+        self.snapshotter.stop()
+        if self.configuration.snapshotOnClose && self.writerFailure == nil
+            && self.lastAppended > self.snapshotter.coveredSequence
+        {
+            self.snapshotAtClose()
+        }
         do {
             try self.journal.close()
         } catch let error as StorageError {
@@ -521,7 +585,11 @@ public final class Engine: @unchecked Sendable {
         case .sweepExpiries:
             self.sweepExpiries(at: self.clock.now())
         case .snapshot(let completion):
-            completion(self.writeSnapshot())
+            if let failure = self.writerFailure {
+                completion(.failure(failure))
+            } else {
+                self.snapshotter.request(through: self.lastAppended, completion: completion)
+            }
         }
     }
 
@@ -607,6 +675,10 @@ public final class Engine: @unchecked Sendable {
         record.encode(batch, into: &self.recordBytes)
         do {
             self.lastAppended = try self.journal.append(self.recordBytes)
+            if self.lastAppended >= self.nextSnapshotAt {
+                self.snapshotter.request(through: self.lastAppended)
+                self.nextSnapshotAt = self.lastAppended &+ (self.configuration.snapshotEveryRecords ?? .max)
+            }
             return (self.lastAppended, recorded)
         } catch let error as StorageError {
             // The ledger now holds a batch the journal never got: it must not be read or built on.
@@ -636,10 +708,10 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    private func writeSnapshot() -> Result<SnapshotFile.Info, EngineError> {
-        if let failure = self.writerFailure {
-            return .failure(failure)
-        }
+    /// Writes the closed engine's state as a snapshot (the writer has stopped, so the live ledger
+    /// is read directly), once its last record is durable. A failure is reported in
+    /// ``snapshotStatus``; the journal holds everything either way.
+    private func snapshotAtClose() {
         let sequence = self.lastAppended
         let snapshots = self.directory.snapshotsPath
         let fileSystem = self.directory.fileSystem
@@ -648,21 +720,27 @@ public final class Engine: @unchecked Sendable {
                 try fileSystem.createDirectory(snapshots)
                 try Journal.synchronizeDirectoryEntry(of: snapshots, fileSystem: fileSystem)
             }
-            let info = try SnapshotFile.write(self.ledger, sequence: sequence, to: snapshots, fileSystem: fileSystem) {
+            let info = try SnapshotFile.write(
+                self.ledger,
+                sequence: sequence,
+                to: snapshots,
+                fileSystem: fileSystem,
+                level: self.configuration.snapshotCompressionLevel
+            ) {
                 try self.journal.waitUntilDurable(sequence)
             }
-            return .success(info)
+            try self.snapshotter.adopt(info)
         } catch let error as StorageError {
-            return .failure(
+            self.snapshotter.noteFailure(
                 EngineError(
                     .snapshotFailed,
-                    "the snapshot through sequence \(sequence) was not written",
+                    "the snapshot at close through sequence \(sequence) failed",
                     storage: error
                 )
             )
         } catch {
-            return .failure(
-                EngineError(.snapshotFailed, "the snapshot through sequence \(sequence) was not written: \(error)")
+            self.snapshotter.noteFailure(
+                EngineError(.snapshotFailed, "the snapshot at close through sequence \(sequence) failed: \(error)")
             )
         }
     }

@@ -14,6 +14,9 @@ public struct JournalScan: Hashable, Sendable {
         public var records: UInt64
         /// Offset just past the last valid record.
         public var end: Int64
+        /// Whether the segment was read from its compressed copy in the archive
+        /// (``JournalArchive``) rather than from the journal directory.
+        public var isArchived: Bool = false
     }
 
     /// A torn final write: bytes from `offset` of `segment` on belong to a write whose sync never
@@ -65,11 +68,33 @@ public struct JournalScanner {
         self.fileSystem = fileSystem
     }
 
-    /// The segment files in log order.
-    public func segmentNames() throws -> [(name: String, firstSequence: UInt64)] {
-        try self.fileSystem.contentsOfDirectory(self.directory)
-            .compactMap { name in JournalFormat.firstSequence(ofSegmentNamed: name).map { (name, $0) } }
-            .sorted { $0.firstSequence < $1.firstSequence }
+    /// A segment of the log: a file in the journal directory or, once archived, a compressed copy in
+    /// its `archive/` folder (see ``JournalArchive``).
+    public struct SegmentFile: Hashable, Sendable {
+        public var name: String
+        public var firstSequence: UInt64
+        /// Read from `archive/<name>.zst`. A segment found in both places is read from the journal
+        /// directory: its archiving was interrupted before the original was removed.
+        public var isArchived: Bool
+    }
+
+    /// The segments of the log, archived ones included, in log order.
+    public func segmentNames() throws -> [SegmentFile] {
+        var files: [UInt64: SegmentFile] = [:]
+        let archive = JournalArchive.archivePath(of: self.directory)
+        if self.fileSystem.fileExists(archive) {
+            for name in try self.fileSystem.contentsOfDirectory(archive) {
+                guard let segment = JournalArchive.segmentName(ofArchived: name),
+                    let first = JournalFormat.firstSequence(ofSegmentNamed: segment)
+                else { continue }
+                files[first] = SegmentFile(name: segment, firstSequence: first, isArchived: true)
+            }
+        }
+        for name in try self.fileSystem.contentsOfDirectory(self.directory) {
+            guard let first = JournalFormat.firstSequence(ofSegmentNamed: name) else { continue }
+            files[first] = SegmentFile(name: name, firstSequence: first, isArchived: false)
+        }
+        return files.values.sorted { $0.firstSequence < $1.firstSequence }
     }
 
     /// Scans every record, calling `visit` with each sequence and payload in order (the payload is
@@ -80,8 +105,13 @@ public struct JournalScanner {
     /// `visit` sees only the records after it. The first segment read must start at or before
     /// `covered + 1`, or records between the snapshot and the journal would be missing: that is
     /// ``StorageError/Code-swift.struct/corrupted``.
+    ///
+    /// With `through`, the scan stops after that record and does not look past it: a journal being
+    /// appended to may be read this way up to a durable sequence. A journal that ends before
+    /// `through` is ``StorageError/Code-swift.struct/corrupted``.
     public func scan(
         after covered: UInt64 = 0,
+        through last: UInt64? = nil,
         _ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void
     ) throws -> JournalScan {
         var scan = JournalScan()
@@ -98,40 +128,50 @@ public struct JournalScanner {
                 throw StorageError(
                     .corrupted,
                     "the journal starts at sequence \(first.firstSequence); records \(covered + 1) to \(first.firstSequence - 1) after the snapshot are missing",
-                    path: self.directory.appending(first.name),
+                    path: self.path(of: first),
                     sequence: covered + 1
                 )
             }
         }
-        return try withoutActuallyEscaping(visit) { visit in
-            try self.scanSegments(names, after: covered, into: scan) { sequence, payload in
+        if let last, last <= covered {
+            return scan
+        }
+        scan = try withoutActuallyEscaping(visit) { visit in
+            try self.scanSegments(names, after: covered, through: last, into: scan) { sequence, payload in
                 if sequence > covered {
                     try visit(sequence, payload)
                 }
             }
         }
+        if let last, (scan.lastSequence ?? covered) < last {
+            throw StorageError(
+                .corrupted,
+                "the journal ends at sequence \(scan.lastSequence ?? covered), before \(last)",
+                path: names.last.map { self.path(of: $0) } ?? self.directory,
+                sequence: (scan.lastSequence ?? covered) + 1
+            )
+        }
+        return scan
     }
 
-    private func scanSegments(
-        _ names: [(name: String, firstSequence: UInt64)],
-        after covered: UInt64,
-        into scan: JournalScan,
-        _ visitAfter: (UInt64, UnsafeRawBufferPointer) throws -> Void
-    ) throws -> JournalScan {
-        var scan = scan
-        var expected: UInt64? = nil
-        var buffer: [UInt8] = []
-        for (index, entry) in names.enumerated() {
-            let path = self.directory.appending(entry.name)
-            let file = try self.fileSystem.openFile(path, create: false)
-            defer { try? self.fileSystem.close(file) }
-            let size = try self.fileSystem.size(of: file)
-            guard size >= Int64(JournalFormat.segmentHeaderBytes) else {
-                throw StorageError(.corrupted, "segment is shorter than its header", path: path, offset: 0)
-            }
-            guard size <= Int64(Int32.max) else {
-                throw StorageError(.corrupted, "segment of \(size) bytes is larger than any Tally writes", path: path)
-            }
+    /// Where a segment's bytes are read from.
+    func path(of segment: SegmentFile) -> FilePath {
+        segment.isArchived
+            ? JournalArchive.archivePath(of: self.directory).appending(JournalArchive.archivedName(of: segment.name))
+            : self.directory.appending(segment.name)
+    }
+
+    /// Reads a whole segment into `buffer` (grown as needed) and returns its size: the file, or the
+    /// decompressed archive copy.
+    func load(_ segment: SegmentFile, into buffer: inout [UInt8]) throws -> Int {
+        let path = self.path(of: segment)
+        let file = try self.fileSystem.openFile(path, create: false)
+        defer { try? self.fileSystem.close(file) }
+        let size = try self.fileSystem.size(of: file)
+        guard size <= Int64(Int32.max) else {
+            throw StorageError(.corrupted, "segment of \(size) bytes is larger than any Tally writes", path: path)
+        }
+        guard segment.isArchived else {
             if buffer.count < Int(size) {
                 buffer = [UInt8](repeating: 0, count: Int(size))
             }
@@ -141,23 +181,84 @@ public struct JournalScanner {
             guard read == Int(size) else {
                 throw StorageError(.io, "read \(read) of \(size) bytes", path: path)
             }
+            return Int(size)
+        }
+        var compressed = [UInt8](repeating: 0, count: Int(size))
+        let read = try compressed.withUnsafeMutableBytes { try self.fileSystem.read(file, into: $0, at: 0) }
+        guard read == Int(size) else {
+            throw StorageError(.io, "read \(read) of \(size) bytes", path: path)
+        }
+        do {
+            buffer = try compressed.withUnsafeBytes { try ZstdDecompressor.decompress($0, limit: Int(Int32.max)) }
+            return buffer.count
+        } catch let error as StorageError {
+            throw StorageError(.corrupted, "archived segment does not decompress: \(error.message)", path: path)
+        }
+    }
+
+    /// Checks the bytes of one closed segment (not the journal's last): its header, every record
+    /// and the zeros after the last one (see the type's summary for what damage means).
+    func checkClosedSegment(
+        _ bytes: UnsafeRawBufferPointer,
+        name: String,
+        firstSequence: UInt64
+    ) throws -> JournalScan.Segment {
+        var expected: UInt64? = nil
+        var reachedLast = false
+        var scan = JournalScan()
+        return try self.scanSegment(
+            bytes,
+            name: name,
+            path: self.directory.appending(name),
+            nameSequence: firstSequence,
+            expected: &expected,
+            isLast: false,
+            through: nil,
+            reachedLast: &reachedLast,
+            scan: &scan
+        ) { _, _ in }
+    }
+
+    private func scanSegments(
+        _ names: [SegmentFile],
+        after covered: UInt64,
+        through last: UInt64?,
+        into scan: JournalScan,
+        _ visitAfter: (UInt64, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> JournalScan {
+        var scan = scan
+        var expected: UInt64? = nil
+        var buffer: [UInt8] = []
+        for (index, entry) in names.enumerated() {
+            let path = self.path(of: entry)
+            let size = try self.load(entry, into: &buffer)
+            guard size >= JournalFormat.segmentHeaderBytes else {
+                throw StorageError(.corrupted, "segment is shorter than its header", path: path, offset: 0)
+            }
             let isLast = index == names.count - 1
+            var reachedLast = false
             try buffer.withUnsafeBytes { raw in
-                let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<Int(size)])
-                let segment = try self.scanSegment(
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<size])
+                var segment = try self.scanSegment(
                     bytes,
                     name: entry.name,
                     path: path,
                     nameSequence: entry.firstSequence,
                     expected: &expected,
                     isLast: isLast,
+                    through: last,
+                    reachedLast: &reachedLast,
                     scan: &scan,
                     visitAfter
                 )
+                segment.isArchived = entry.isArchived
                 scan.segments.append(segment)
             }
             if scan.tornTail != nil {
                 precondition(isLast)
+            }
+            if reachedLast {
+                break
             }
         }
         return scan
@@ -170,6 +271,8 @@ public struct JournalScanner {
         nameSequence: UInt64,
         expected: inout UInt64?,
         isLast: Bool,
+        through last: UInt64?,
+        reachedLast: inout Bool,
         scan: inout JournalScan,
         _ visit: (UInt64, UnsafeRawBufferPointer) throws -> Void
     ) throws -> JournalScan.Segment {
@@ -228,6 +331,10 @@ public struct JournalScanner {
                 records += 1
                 next += 1
                 offset += JournalFormat.recordHeaderBytes + record.payloadBytes
+                if record.sequence == last {
+                    reachedLast = true
+                    break
+                }
                 continue
             case .record(let record):
                 throw StorageError(

@@ -17,3 +17,14 @@ public enum ThreadRole: Int32, Sendable {
         set { tally_set_thread_role(newValue.rawValue) }
     }
 }
+
+/// The scheduling priority of engine threads.
+public enum ThreadPriority {
+    /// Lowers the calling thread's priority by `increment` nice steps (Linux gives each thread its
+    /// own nice value), for background work that must leave the processor to the writer. Returns
+    /// false when the system refused (the thread then runs at its old priority).
+    @discardableResult
+    public static func lowerCurrent(by increment: Int32) -> Bool {
+        tally_lower_thread_priority(increment) == 0
+    }
+}

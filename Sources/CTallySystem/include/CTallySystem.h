@@ -32,4 +32,9 @@ int tally_thread_role(void);
 /// Sets the calling thread's role (see tally_thread_role).
 void tally_set_thread_role(int role);
 
+/// Raises the calling thread's nice value by `increment` (lowers its priority), leaving the
+/// process's other threads as they are: for background work that must yield the processor to the
+/// writer. Returns 0, or -1 with errno set.
+int tally_lower_thread_priority(int increment);
+
 #endif
