@@ -53,6 +53,8 @@ struct AcknowledgementLog {
                 + " last-sequence=\(recovery.scan.lastSequence ?? 0)"
                 + " torn-sequence=\(recovery.scan.tornTail?.sequence ?? 0)"
                 + " torn-bytes=\(recovery.scan.tornTail?.bytes ?? 0) recovery-ns=\(recovery.nanoseconds)"
+                + " snapshot-sequence=\(recovery.snapshot?.sequence ?? 0)"
+                + " rejected-snapshots=\(recovery.rejectedSnapshots.count)"
                 + " recorded-time=\(recordedTime.nanosecondsSinceEpoch) digest=\(recovery.digest.map(\.description) ?? "none")",
             to: &self.bytes
         )

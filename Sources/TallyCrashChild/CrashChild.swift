@@ -30,7 +30,12 @@ struct CrashChild {
         let configuration = Engine.Configuration(
             dataDirectory: self.arguments.dataDirectory,
             journal: Journal.Configuration(segmentBytes: self.arguments.segmentBytes),
-            digestAfterRecovery: true
+            digestAfterRecovery: true,
+            snapshotEveryRecords: self.arguments.snapshotEveryRecords,
+            snapshotIntervalNanoseconds: nil,
+            snapshotsRetained: 2,
+            archiveCoveredSegments: true,
+            snapshotOnClose: false
         )
         let fileSystem: any FileSystem =
             self.arguments.writeChunkBytes.map {

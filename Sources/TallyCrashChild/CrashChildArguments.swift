@@ -7,7 +7,7 @@ struct CrashChildArguments {
     static let usage = """
         usage: TallyCrashChild <data-directory> <seed> <submitters> <acknowledgement-directory> <run>
                                [--segment-bytes N] [--write-chunk-bytes N [--write-pause-microseconds N]]
-                               [--lifetime-seconds N]
+                               [--lifetime-seconds N] [--snapshot-every-records N]
         """
 
     struct Invalid: Error, CustomStringConvertible {
@@ -32,6 +32,9 @@ struct CrashChildArguments {
     /// The child exits by itself after this long, so a test that died without killing it does not
     /// leave it running.
     var lifetimeSeconds: UInt64 = 120
+    /// When set, the engine snapshots every this many records in the background, keeps two and
+    /// archives the journal they cover, so that kills land in snapshot writes and archiving too.
+    var snapshotEveryRecords: UInt64? = nil
 
     init(_ arguments: [String]) throws {
         var positional: [String] = []
@@ -57,6 +60,8 @@ struct CrashChildArguments {
                     self.writePauseMicroseconds = UInt32(value)
                 case "--lifetime-seconds":
                     self.lifetimeSeconds = UInt64(value)
+                case "--snapshot-every-records":
+                    self.snapshotEveryRecords = UInt64(value)
                 default:
                     throw Invalid(description: "unknown option \(argument)")
                 }

@@ -124,14 +124,18 @@ public struct JournalScanner {
             }
             scan.skippedSegments = skipped
             names.removeFirst(skipped)
-            if let first = names.first, first.firstSequence > covered + 1 {
-                throw StorageError(
-                    .corrupted,
-                    "the journal starts at sequence \(first.firstSequence); records \(covered + 1) to \(first.firstSequence - 1) after the snapshot are missing",
-                    path: self.path(of: first),
-                    sequence: covered + 1
-                )
-            }
+        }
+        // A log starts at sequence 1, and segments are archived, never deleted: a first segment
+        // that starts later means records are missing.
+        if let first = names.first, first.firstSequence > covered + 1 {
+            throw StorageError(
+                .corrupted,
+                covered > 0
+                    ? "the journal starts at sequence \(first.firstSequence); records \(covered + 1) to \(first.firstSequence - 1) after the snapshot are missing"
+                    : "the journal starts at sequence \(first.firstSequence); records 1 to \(first.firstSequence - 1) are missing",
+                path: self.path(of: first),
+                sequence: covered + 1
+            )
         }
         if let last, last <= covered {
             return scan

@@ -87,6 +87,11 @@ struct CrashTests {
             try? FileManager.default.removeItem(atPath: work)
             #expect(crash.statistics.acknowledgedChecks > 0)
             #expect(crash.statistics.acknowledgedLost == 0)
+            if kills >= Self.defaultKills {
+                #expect(crash.statistics.killsDuringSnapshotWrite > 0)
+                #expect(crash.statistics.childRecoveriesFromSnapshot > 0)
+                #expect(crash.statistics.archivedSegmentsMax > 0)
+            }
         }
     }
 }
@@ -128,6 +133,13 @@ struct CrashStatistics {
     var checking = Duration.zero
     var verifying = Duration.zero
     var opening = Duration.zero
+    /// Kills timed to land while a snapshot file is written, and kills after which an unfinished
+    /// snapshot (or archive copy) was found; child recoveries that started from a snapshot.
+    var killsAimedAtSnapshots = 0
+    var killsDuringSnapshotWrite = 0
+    var killsDuringArchiving = 0
+    var childRecoveriesFromSnapshot = 0
+    var archivedSegmentsMax = 0
 
     func summary(seed: UInt64, kills: Int, elapsed: Duration) -> String {
         let rejected = self.codes.filter { $0.key != 0 }.values.reduce(0, +)
@@ -144,6 +156,9 @@ struct CrashStatistics {
               acknowledged operations: \(self.acknowledgedOperations) (\(rejected) rejections among them), \
             lookups \(self.acknowledgedChecks) (\(self.acknowledgedReplaysChecked) of logged replays), \
             batches checked \(self.batchesChecked), acknowledged_lost \(self.acknowledgedLost)
+              snapshots: kills aimed at a snapshot write \(self.killsAimedAtSnapshots), kills that left an unfinished \
+            snapshot \(self.killsDuringSnapshotWrite) or archive copy \(self.killsDuringArchiving); child recoveries from a \
+            snapshot \(self.childRecoveriesFromSnapshot); most archived segments \(self.archivedSegmentsMax)
               torn log lines ignored: \(self.tornLogLines)
               checking took \(self.checking) (verify \(self.verifying), engine open \(self.opening))
             """
@@ -192,6 +207,10 @@ struct CrashRun {
     }
 
     /// Starts the child, kills it, and checks the directory; returns what is wrong.
+    static func hasUnfinishedFile(in directory: String, suffix: String) -> Bool {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).contains { $0.hasSuffix(suffix) }
+    }
+
     mutating func killAndVerify(kill: Int, directory index: Int) async throws -> [String] {
         if self.directory?.index != index {
             let base = "\(self.work)/directory-\(index)"
@@ -216,12 +235,17 @@ struct CrashRun {
             : (self.random.next() % 2 == 0 ? 3 + Int(self.random.next() % 37) : 40 + Int(self.random.next() % 260))
         let chunked = self.random.next() % 2 == 0
         let childSeed = self.random.next()
+        // Half the runs snapshot every few records (keeping two and archiving the journal they
+        // cover); a third of those are killed as soon as a snapshot file is being written.
+        let snapshotEvery = self.random.next() % 2 == 0 ? 3 + Int(self.random.next() % 20) : nil
+        let killInSnapshot = snapshotEvery != nil && fromRecovery && self.random.next() % 3 == 0
 
         let started = ContinuousClock.now
         let process = try ChildProcess.spawn(
             self.child,
             [directory.data, String(childSeed), String(submitters), directory.acknowledgements, String(run)]
-                + (chunked ? ["--write-chunk-bytes", "512", "--write-pause-microseconds", "20"] : []),
+                + (chunked ? ["--write-chunk-bytes", "512", "--write-pause-microseconds", "20"] : [])
+                + (snapshotEvery.map { ["--snapshot-every-records", String($0)] } ?? []),
             output: "\(self.work)/child-output.log"
         )
         // From here to the kill the test blocks its thread instead of awaiting: the suite runs
@@ -241,7 +265,18 @@ struct CrashRun {
             anchor = ContinuousClock.now
             self.statistics.killsTimedFromRecovery += 1
         }
-        let killAt = anchor + .milliseconds(delayMilliseconds)
+        var killAt = anchor + .milliseconds(delayMilliseconds)
+        if killInSnapshot {
+            // Kill as soon as a snapshot's temporary file appears (or after 10 s without one).
+            let snapshots = directory.data + "/" + DataDirectory.snapshotsName
+            while process.isRunning && ContinuousClock.now - anchor < .seconds(10)
+                && !Self.hasUnfinishedFile(in: snapshots, suffix: ".tsnap.tmp")
+            {
+                usleep(100)
+            }
+            killAt = ContinuousClock.now
+            self.statistics.killsAimedAtSnapshots += 1
+        }
         while ContinuousClock.now < killAt {
             usleep(UInt32(max(1, min(1_000, (killAt - ContinuousClock.now) / .microseconds(1)))))
         }
@@ -258,6 +293,15 @@ struct CrashRun {
         }
         self.statistics.kills += 1
         self.statistics.killMomentsMilliseconds.append(Int(killedAfter / .milliseconds(1)))
+        if Self.hasUnfinishedFile(in: directory.data + "/" + DataDirectory.snapshotsName, suffix: ".tsnap.tmp") {
+            self.statistics.killsDuringSnapshotWrite += 1
+        }
+        let archive = directory.data + "/" + DataDirectory.journalName + "/" + JournalArchive.directoryName
+        if Self.hasUnfinishedFile(in: archive, suffix: ".zst.tmp") {
+            self.statistics.killsDuringArchiving += 1
+        }
+        let archived = (try? FileManager.default.contentsOfDirectory(atPath: archive))?.count ?? 0
+        self.statistics.archivedSegmentsMax = max(self.statistics.archivedSegmentsMax, archived)
 
         let checkStarted = ContinuousClock.now
         defer { self.statistics.checking += ContinuousClock.now - checkStarted }
@@ -271,6 +315,12 @@ struct CrashRun {
         if let recovered = reading.recovered {
             if recovered["torn-sequence"] != "0" {
                 self.statistics.childRecoveriesWithTornTail += 1
+            }
+            if let snapshot = recovered["snapshot-sequence"], snapshot != "0" {
+                self.statistics.childRecoveriesFromSnapshot += 1
+            }
+            if recovered["rejected-snapshots"] != "0" {
+                problems.append("run \(run): its recovery passed over damaged snapshots: \(recovered)")
             }
             // The child's own recovery of the directory, in its own process, reached the state the
             // last check found.

@@ -98,12 +98,29 @@ struct JournalScannerTests {
 
     @Test func aSegmentWithoutRecordsStartsTheNextSequence() throws {
         try withTemporaryDirectory { directory in
-            try Self.writeSegment(in: directory, firstSequence: 1_000, records: [])
+            try Self.writeSegment(
+                in: directory,
+                firstSequence: 1,
+                records: (1...3).map { Planned(sequence: $0, group: $0) }
+            )
+            try Self.writeSegment(in: directory, firstSequence: 4, records: [])
             let (scan, replayed) = try scanJournal(directory)
-            #expect(replayed.isEmpty)
-            #expect(scan.nextSequence == 1_000)
-            #expect(scan.firstSequence == nil && scan.lastSequence == nil && scan.records == 0)
-            #expect(scan.segments.map(\.end) == [64])
+            #expect(replayed.map(\.sequence) == [1, 2, 3])
+            #expect(scan.nextSequence == 4)
+            #expect(scan.firstSequence == 1 && scan.lastSequence == 3 && scan.records == 3)
+            #expect(scan.segments.last?.end == 64)
+        }
+    }
+
+    /// Segments are archived, never deleted: a log whose first segment starts after sequence 1 has
+    /// lost records.
+    @Test func aLogThatDoesNotStartAtOneIsMissingRecords() throws {
+        try withTemporaryDirectory { directory in
+            let (path, _) = try Self.writeSegment(in: directory, firstSequence: 1_000, records: [])
+            let error = Self.scanFails(directory)
+            #expect(error?.code == .corrupted)
+            #expect(error?.path == path)
+            #expect(error?.sequence == 1)
         }
     }
 
