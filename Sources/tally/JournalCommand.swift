@@ -43,6 +43,8 @@ struct JournalVerifyCommand: ParsableCommand {
         var dataDirectory: String
         var ok: Bool
         var segments: Int
+        /// Of those, read from the archive (journal/archive/*.zst).
+        var archivedSegments: Int
         var records: UInt64
         var firstSequence: UInt64?
         var lastSequence: UInt64?
@@ -73,6 +75,7 @@ struct JournalVerifyCommand: ParsableCommand {
             dataDirectory: self.dataDirectory,
             ok: false,
             segments: 0,
+            archivedSegments: 0,
             records: 0,
             operations: 0,
             transactions: 0,
@@ -86,6 +89,7 @@ struct JournalVerifyCommand: ParsableCommand {
             let report = try JournalInspection.verify(dataDirectory: FilePath(self.dataDirectory))
             output.ok = report.invariantViolations.isEmpty
             output.segments = report.scan.segments.count
+            output.archivedSegments = report.scan.segments.filter(\.isArchived).count
             output.records = report.records
             output.firstSequence = report.scan.firstSequence
             output.lastSequence = report.scan.lastSequence
@@ -129,7 +133,9 @@ struct JournalVerifyCommand: ParsableCommand {
         }
         print("journal of \(output.dataDirectory): \(output.ok ? "ok" : "INVARIANTS BROKEN")")
         let range = output.firstSequence.map { "sequences \($0)...\(output.lastSequence ?? $0)" } ?? "no records"
-        print("  \(output.segments) segments, \(output.records) records (\(range)), \(output.operations) operations")
+        print(
+            "  \(output.segments) segments (\(output.archivedSegments) archived), \(output.records) records (\(range)), \(output.operations) operations"
+        )
         print(
             "  replayed: \(output.transactions) transactions, \(output.accounts) accounts, \(output.openHolds) open holds, \(output.retainedKeys) retained keys"
         )
@@ -184,6 +190,8 @@ struct JournalInspectCommand: ParsableCommand {
             var records: UInt64
             var bytesUsed: Int64
             var bytes: Int64
+            /// Read from its compressed copy in journal/archive/.
+            var archived: Bool
         }
 
         struct Record: Encodable {
@@ -229,7 +237,8 @@ struct JournalInspectCommand: ParsableCommand {
                     firstSequence: $0.firstSequence,
                     records: $0.records,
                     bytesUsed: $0.end,
-                    bytes: $0.bytes
+                    bytes: $0.bytes,
+                    archived: $0.isArchived
                 )
             }
             output.totalRecords = scan.records
@@ -252,6 +261,7 @@ struct JournalInspectCommand: ParsableCommand {
             for segment in output.segments {
                 print(
                     "  \(segment.name)  first \(segment.firstSequence)  \(segment.records) records  \(segment.bytesUsed)/\(segment.bytes) bytes"
+                        + (segment.archived ? "  (archived)" : "")
                 )
             }
             if let torn = output.tornTail {
