@@ -91,5 +91,11 @@ let package = Package(
             // build of the tests build it too.
             dependencies: ["TallyEngine", "TallyCore", "TallyStorage", "TallyTestKit", "TallyCrashChild"]
         ),
+        .testTarget(
+            name: "TallyCommandTests",
+            // tally: the tests run the built executable as a separate process; the dependency makes
+            // every build of the tests build it too. TallyStorage: to hold a data directory's lock.
+            dependencies: ["tally", "TallyStorage", .product(name: "SystemPackage", package: "swift-system")]
+        ),
     ]
 )

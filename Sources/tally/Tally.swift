@@ -11,10 +11,13 @@ struct Tally: AsyncParsableCommand {
             This build has the ledger core and its durable engine: `tally simulate` runs a seeded, \
             realistic payment workload through the ledger in memory, or through the engine's \
             write-ahead journal with --data-directory; `tally journal` verifies and inspects a data \
-            directory. Snapshots and the socket server come next.
+            directory's journal, `tally snapshot` creates, verifies and inspects its snapshots. The \
+            socket server comes next.
             """,
         version: TallyVersion.string,
-        subcommands: [VersionCommand.self, SimulateCommand.self, JournalCommand.self, CodesCommand.self]
+        subcommands: [
+            VersionCommand.self, SimulateCommand.self, JournalCommand.self, SnapshotCommand.self, CodesCommand.self,
+        ]
     )
 }
 
