@@ -72,20 +72,48 @@ struct SnapshotRecoveryTests {
         #expect(full.recordsReplayed == last)
     }
 
-    @Test func aDamagedNewestSnapshotFallsBackToAnOlderOneAndSaysSo() async throws {
+    /// How the newest snapshot is damaged, and what recovery must say about it.
+    enum Damage: String, CaseIterable, Sendable {
+        case truncated, bitFlip, futureVersion
+
+        func apply(to bytes: inout Data) {
+            switch self {
+            case .truncated:
+                bytes = bytes.prefix(bytes.count * 2 / 3)
+            case .bitFlip:
+                bytes[bytes.count / 2] ^= 0x10
+            case .futureVersion:
+                // Format version 2, with the header's checksum made right again: a newer release's
+                // file, not a damaged one.
+                bytes[8] = 2
+                let checksum = CRC32C.checksum(Array(bytes[0..<SnapshotFile.headerBytes - 4]))
+                withUnsafeBytes(of: checksum.littleEndian) { raw in
+                    bytes.replaceSubrange(SnapshotFile.headerBytes - 4..<SnapshotFile.headerBytes, with: raw)
+                }
+            }
+        }
+
+        var code: StorageError.Code {
+            self == .futureVersion ? .unsupportedFormat : .corrupted
+        }
+    }
+
+    @Test(arguments: Damage.allCases)
+    func aDamagedNewestSnapshotFallsBackToAnOlderOneAndSaysSo(damage: Damage) async throws {
         let directory = TemporaryDirectory()
         let (digest, snapshots) = try await Self.run(directory, seed: 21, batches: 40, snapshotsAt: [10, 30])
         let newest = directory.path.appending(DataDirectory.snapshotsName).appending(
             SnapshotFile.name(sequence: snapshots[1].sequence)
         )
         var bytes = try Data(contentsOf: URL(fileURLWithPath: newest.string))
-        bytes[bytes.count / 2] ^= 0x10
+        damage.apply(to: &bytes)
         try bytes.write(to: URL(fileURLWithPath: newest.string))
 
         let recovery = try Self.reopen(directory)
         #expect(recovery.snapshot?.sequence == snapshots[0].sequence)
         #expect(recovery.rejectedSnapshots.map(\.name) == [SnapshotFile.name(sequence: snapshots[1].sequence)])
-        #expect(recovery.rejectedSnapshots.first?.error.code == .corrupted)
+        #expect(recovery.rejectedSnapshots.first?.error.code == damage.code)
+        #expect(recovery.recordsReplayed == (recovery.scan.lastSequence ?? 0) - snapshots[0].sequence)
         #expect(recovery.digest == digest)
     }
 
