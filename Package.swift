@@ -95,7 +95,9 @@ let package = Package(
             name: "TallyCommandTests",
             // tally: the tests run the built executable as a separate process; the dependency makes
             // every build of the tests build it too. TallyStorage: to hold a data directory's lock.
-            dependencies: ["tally", "TallyStorage", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "tally", "TallyStorage", "TallyTestKit", .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
     ]
 )

@@ -37,11 +37,8 @@ import Glibc
 /// names the seed, the kill and the work directory, which is kept for inspection (it holds the
 /// data directories, the acknowledgement logs and the children's output).
 ///
-/// The child binary is found next to the running test executable: SwiftPM puts every product of a
-/// build in one directory (`.build/<triple>/<configuration>/`, whatever `--scratch-path` says), and
-/// the test executable (`TallyPackageTests.xctest` on Linux, inside the `.xctest` bundle on macOS)
-/// is among them, so the test walks up from `/proc/self/exe` and the loaded bundles until it finds
-/// `TallyCrashChild`. `TALLY_CRASH_CHILD` overrides the path.
+/// The child binary is the one built next to the running test executable (see `BuiltProduct` in
+/// TallyTestKit); `TALLY_CRASH_CHILD` overrides the path.
 @Suite(.serialized)
 struct CrashTests {
     static let defaultSeed: UInt64 = 0xC4A5_4ED1_7A11_0001
@@ -617,30 +614,7 @@ enum CrashChildBinary {
     static let name = "TallyCrashChild"
 
     static func locate() -> String? {
-        if let path = ProcessInfo.processInfo.environment["TALLY_CRASH_CHILD"] {
-            return path
-        }
-        var starts: [URL] = []
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            starts.append(URL(fileURLWithPath: executable))
-        }
-        starts += Bundle.allBundles.map(\.bundleURL)
-        if let executable = Bundle.main.executableURL {
-            starts.append(executable)
-        }
-        for start in starts {
-            var directory = start.deletingLastPathComponent()
-            // A Linux test executable sits in the products directory; a macOS bundle's executable
-            // three levels below it (TallyPackageTests.xctest/Contents/MacOS/).
-            for _ in 0..<4 {
-                let candidate = directory.appendingPathComponent(Self.name).path
-                if FileManager.default.isExecutableFile(atPath: candidate) {
-                    return candidate
-                }
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        return nil
+        BuiltProduct.locate(Self.name, override: "TALLY_CRASH_CHILD")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TallyTestKit
 
 /// The built `tally` executable, run as a separate process the way an operator runs it.
 enum TallyBinary {
@@ -27,34 +28,9 @@ enum TallyBinary {
         }
     }
 
-    /// The executable: `TALLY_BINARY`, or the products directory the test executable sits in (on
-    /// macOS, a few levels above the bundle's executable).
+    /// The executable: `TALLY_BINARY`, or the one built next to the tests.
     static func locate() -> String? {
-        if let path = ProcessInfo.processInfo.environment["TALLY_BINARY"] {
-            return path
-        }
-        var starts: [URL] = []
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            starts.append(URL(fileURLWithPath: executable))
-        }
-        starts += Bundle.allBundles.map(\.bundleURL)
-        if let executable = Bundle.main.executableURL {
-            starts.append(executable)
-        }
-        for start in starts {
-            var directory = start.deletingLastPathComponent()
-            for _ in 0..<4 {
-                let candidate = directory.appendingPathComponent(Self.name).path
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-                    FileManager.default.isExecutableFile(atPath: candidate)
-                {
-                    return candidate
-                }
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        return nil
+        BuiltProduct.locate(Self.name, override: "TALLY_BINARY")
     }
 
     /// Runs `tally arguments...` to completion. Output goes through files, not pipes, so that a
