@@ -198,8 +198,11 @@ final class Snapshotter: @unchecked Sendable {
                 }
             case .failure(let error):
                 failure = error
-                self.status.failed += 1
-                self.status.lastFailure = error
+                // A snapshot abandoned because the engine is closing did not fail.
+                if !self.stopping {
+                    self.status.failed += 1
+                    self.status.lastFailure = error
+                }
                 // The requests this attempt was for fail; later ones wait for the next attempt.
                 self.waiters.removeAll { waiter in
                     guard waiter.target <= target else { return false }

@@ -169,7 +169,18 @@ public struct JournalScanner {
     /// decompressed archive copy.
     func load(_ segment: SegmentFile, into buffer: inout [UInt8]) throws -> Int {
         let path = self.path(of: segment)
-        let file = try self.fileSystem.openFile(path, create: false)
+        let file: FileDescriptor
+        do {
+            file = try self.fileSystem.openFile(path, create: false)
+        } catch {
+            // Archived since it was listed (the engine archives while others read): read the copy.
+            var archived = segment
+            archived.isArchived = true
+            if !segment.isArchived && self.fileSystem.fileExists(self.path(of: archived)) {
+                return try self.load(archived, into: &buffer)
+            }
+            throw error
+        }
         defer { try? self.fileSystem.close(file) }
         let size = try self.fileSystem.size(of: file)
         guard size <= Int64(Int32.max) else {

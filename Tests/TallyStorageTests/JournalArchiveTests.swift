@@ -103,6 +103,22 @@ struct JournalArchiveTests {
         }
     }
 
+    /// A reader that listed the segments just before one was archived still reads it, from the copy.
+    @Test func aSegmentArchivedAfterItWasListedIsReadFromTheCopy() throws {
+        try withTemporaryDirectory { directory in
+            _ = try Self.writeJournal(directory, count: 120)
+            let scanner = JournalScanner(directory: directory)
+            let listed = try scanner.segmentNames()
+            var before: [UInt8] = []
+            let size = try scanner.load(listed[0], into: &before)
+            try JournalArchive(directory: directory).archive(coveredThrough: listed[1].firstSequence - 1)
+            #expect(!SystemFileSystem().fileExists(directory.appending(listed[0].name)))
+            var after: [UInt8] = []
+            #expect(try scanner.load(listed[0], into: &after) == size)
+            #expect(after[0..<size] == before[0..<size])
+        }
+    }
+
     @Test func aDamagedArchiveCopyIsReportedWithItsPath() throws {
         try withTemporaryDirectory { directory in
             _ = try Self.writeJournal(directory, count: 120)
