@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TallyCore", targets: ["TallyCore"]),
         .library(name: "TallyStorage", targets: ["TallyStorage"]),
         .library(name: "TallyEngine", targets: ["TallyEngine"]),
+        .library(name: "TallyWire", targets: ["TallyWire"]),
         .library(name: "TallyTestKit", targets: ["TallyTestKit"]),
         .executable(name: "tally", targets: ["tally"]),
     ],
@@ -50,6 +51,11 @@ let package = Package(
             ]
         ),
         .target(
+            // The wire protocol as a pure codec (docs/PROTOCOL.md): frames and messages, no I/O.
+            name: "TallyWire",
+            dependencies: ["TallyCore"]
+        ),
+        .target(
             name: "TallyTestKit",
             dependencies: ["TallyCore", "TallyStorage"]
         ),
@@ -84,6 +90,11 @@ let package = Package(
         .testTarget(
             name: "TallyStorageTests",
             dependencies: ["TallyStorage", "TallyTestKit"]
+        ),
+        .testTarget(
+            name: "TallyWireTests",
+            // TallyStorage: to check that the largest frame's batch fits one journal record.
+            dependencies: ["TallyWire", "TallyCore", "TallyStorage", "TallyTestKit"]
         ),
         .testTarget(
             name: "TallyEngineTests",

@@ -4,4 +4,10 @@ public struct AssetInfo: Hashable, Sendable {
     public var scale: UInt8
     /// Sums over every account of the asset; debits equal credits, posted and pending.
     public var totals: Balance
+
+    public init(code: AssetCode, scale: UInt8, totals: Balance) {
+        self.code = code
+        self.scale = scale
+        self.totals = totals
+    }
 }

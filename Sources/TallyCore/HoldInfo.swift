@@ -10,5 +10,23 @@ public struct HoldInfo: Hashable, Sendable {
     /// Engine time at which the hold expires; zero when it has no deadline.
     public var deadline: Timestamp
 
+    public init(
+        id: TransactionID,
+        debit: AccountID,
+        credit: AccountID,
+        type: TransactionType,
+        amount: UInt128,
+        captured: UInt128,
+        deadline: Timestamp
+    ) {
+        self.id = id
+        self.debit = debit
+        self.credit = credit
+        self.type = type
+        self.amount = amount
+        self.captured = captured
+        self.deadline = deadline
+    }
+
     public var remaining: UInt128 { self.amount - self.captured }
 }

@@ -14,4 +14,10 @@ public struct IdempotencyRecord: Hashable, Sendable {
     public var result: OperationResult
     /// The transaction, when the result was `ok` and it is still retained.
     public var transaction: TransactionRecord?
+
+    public init(key: IdempotencyKey, result: OperationResult, transaction: TransactionRecord?) {
+        self.key = key
+        self.result = result
+        self.transaction = transaction
+    }
 }
