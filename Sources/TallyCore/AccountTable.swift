@@ -22,6 +22,8 @@ struct AccountTable: Sendable {
     var balances: [Balance] = []
     private var index: HashIndex
     private let seed: UInt64
+    /// Stands in for the index while it is built (see ``buildIndex()``).
+    private static let placeholderIndex = HashIndex(minimumCapacity: 0)
 
     init(expectedCount: Int, seed: UInt64) {
         self.index = HashIndex(minimumCapacity: expectedCount)
@@ -58,16 +60,48 @@ struct AccountTable: Sendable {
         return position
     }
 
-    /// Undoes the last ``append(_:)``.
-    /// Appends a restored account with its balance; false (and nothing changed) when its id is
-    /// already present.
-    mutating func restore(_ record: AccountRecord, balance: Balance) -> Bool {
-        guard self.find(record.id) == nil else { return false }
-        let position = self.append(record)
-        self.balances[position] = balance
-        return true
+    /// Makes room for `count` accounts in all (restoring: the arrays are sized once; ``buildIndex()``
+    /// sizes the index).
+    mutating func reserveCapacity(_ count: Int) {
+        self.records.reserveCapacity(count)
+        self.balances.reserveCapacity(count)
     }
 
+    /// Appends restored accounts with their balances without indexing them: ``buildIndex()``
+    /// indexes every restored account at once.
+    mutating func restoreUnindexed(_ records: [AccountRecord], balances: [Balance]) {
+        precondition(records.count == balances.count)
+        self.records.append(contentsOf: records)
+        self.balances.append(contentsOf: balances)
+    }
+
+    /// Indexes every account restored by ``restoreUnindexed(_:balances:)``, the index being empty
+    /// (``HashIndex/build(count:firstPosition:forEachHash:isDuplicate:)``). Returns the position of
+    /// an account whose id is present twice, or nil. After a duplicate the table is left
+    /// half-indexed: the decoder that called this throws and discards it.
+    mutating func buildIndex() -> Int? {
+        let seed = self.seed
+        // The index leaves `self` while it is built, so that its closures may read the records (the
+        // placeholder costs no allocation; the index stays uniquely referenced).
+        var index = AccountTable.placeholderIndex
+        swap(&index, &self.index)
+        let duplicate = self.records.withUnsafeBufferPointer { records in
+            index.build(
+                count: records.count,
+                firstPosition: 0,
+                forEachHash: { body in
+                    for record in records {
+                        body(Hashing.account(record.id.rawValue, seed: seed))
+                    }
+                },
+                isDuplicate: { offset, position in records[Int(position)].id == records[offset].id }
+            )
+        }
+        swap(&index, &self.index)
+        return duplicate
+    }
+
+    /// Undoes the last ``append(_:)``.
     mutating func removeLast() {
         let position = self.records.count - 1
         let record = self.records.removeLast()

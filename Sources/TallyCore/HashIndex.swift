@@ -9,6 +9,10 @@ struct HashIndex: Sendable {
     private var mask: Int
     private(set) var count: Int = 0
 
+    /// Slots per slice of ``build(count:firstPosition:forEachHash:isDuplicate:)``: 128 KiB of slots, which
+    /// stay in a core's cache while their positions are placed.
+    static let buildSliceSlots = 1 << 14
+
     /// The largest number of slots: homes come from 31 tag bits.
     static let capacityMax = 1 << 31
 
@@ -118,6 +122,117 @@ struct HashIndex: Sendable {
         }
         self.slots[hole] = 0
         self.count -= 1
+    }
+
+    /// Fills an empty index with `count` positions at once, for restoring a table: position
+    /// `firstPosition + i` under the `i`-th hash that `forEachHash` hands to its body (it is called
+    /// twice, and must hand over the same `count` hashes in the same order each time).
+    ///
+    /// Inserting a restored table's millions of positions one by one would take a cache miss each,
+    /// the homes being random across a table far larger than the caches. Instead the positions are
+    /// first sorted by the slice of the table (``buildSliceSlots`` slots) their home falls in, one
+    /// counting pass and one scattering pass over them, and then placed slice by slice: each slice
+    /// is small enough to stay cached while its positions are placed, so the table is written
+    /// nearly in order. Any insertion order gives a valid table (linear probing with backward-shift
+    /// deletion asks only that no empty slot lies between an entry and its home).
+    ///
+    /// A position on the probe run of the `i`-th hash whose tag matches is shown to `isDuplicate(i,
+    /// position)`; at the first for which it returns true, building stops and `i` is returned (the
+    /// index is then incomplete, and its owner is to be discarded). Nil when every position went in.
+    mutating func build(
+        count: Int,
+        firstPosition: UInt32,
+        forEachHash: (_ body: (UInt64) -> Void) -> Void,
+        isDuplicate: (_ offset: Int, _ position: UInt32) -> Bool
+    ) -> Int? {
+        precondition(self.count == 0, "HashIndex.build fills an empty index")
+        guard count > 0 else { return nil }
+        var capacity = self.slots.count
+        while capacity * 3 / 4 < count && capacity < HashIndex.capacityMax {
+            capacity *= 2
+        }
+        let mask = capacity - 1
+        // Nothing to keep (the index is empty): let the old slots go before the new ones are made.
+        self.slots = []
+        // A home's slice is its top bits.
+        let homeShift = min(capacity, HashIndex.buildSliceSlots).trailingZeroBitCount
+        let slices = capacity >> homeShift
+        // Where each slice's positions start in `sorted`.
+        var starts = [Int](repeating: 0, count: slices + 1)
+        var counted = 0
+        starts.withUnsafeMutableBufferPointer { starts in
+            forEachHash { hash in
+                let home = Int(truncatingIfNeeded: HashIndex.tag(hash)) & 0x7FFF_FFFF & mask
+                starts[(home >> homeShift) + 1] += 1
+                counted += 1
+            }
+            for slice in 0..<slices {
+                starts[slice + 1] += starts[slice]
+            }
+        }
+        precondition(counted == count, "HashIndex.build: \(counted) hashes for \(count) positions")
+        var cursors = starts
+        let sorted = [UInt64](unsafeUninitializedCapacity: count) { sorted, initialized in
+            var offset = 0
+            cursors.withUnsafeMutableBufferPointer { cursors in
+                forEachHash { hash in
+                    precondition(offset < count, "HashIndex.build: more hashes the second time")
+                    let tag = HashIndex.tag(hash)
+                    let slice = (Int(truncatingIfNeeded: tag) & 0x7FFF_FFFF & mask) >> homeShift
+                    sorted[cursors[slice]] = (tag << 32) | UInt64(firstPosition &+ UInt32(truncatingIfNeeded: offset))
+                    cursors[slice] += 1
+                    offset += 1
+                }
+            }
+            precondition(offset == count, "HashIndex.build: fewer hashes the second time")
+            initialized = count
+        }
+        var inserted = 0
+        var duplicate: Int? = nil
+        let sliceSlots = 1 << homeShift
+        // The table is zeroed a slice at a time, just before that slice's positions are placed, so
+        // it is written in order and the slice's lines are still cached while they are probed. A
+        // probe run that reaches a slice not zeroed yet zeroes it first.
+        self.slots = [UInt64](unsafeUninitializedCapacity: capacity) { slots, initialized in
+            var zeroedSlices = 0
+            func zero(through slice: Int) {
+                while zeroedSlices <= slice {
+                    (slots.baseAddress! + zeroedSlices * sliceSlots).initialize(repeating: 0, count: sliceSlots)
+                    zeroedSlices += 1
+                }
+            }
+            placing: for slice in 0..<slices {
+                zero(through: slice)
+                for slot in sorted[starts[slice]..<starts[slice + 1]] {
+                    let tag = slot >> 32
+                    var index = Int(truncatingIfNeeded: tag) & 0x7FFF_FFFF & mask
+                    while true {
+                        if index >> homeShift >= zeroedSlices {
+                            zero(through: index >> homeShift)
+                        }
+                        let present = slots[index]
+                        if present == 0 {
+                            slots[index] = slot
+                            inserted += 1
+                            break
+                        }
+                        if present >> 32 == tag {
+                            let offset = Int(UInt32(truncatingIfNeeded: slot) &- firstPosition)
+                            if isDuplicate(offset, UInt32(truncatingIfNeeded: present)) {
+                                duplicate = offset
+                                break placing
+                            }
+                        }
+                        index = (index &+ 1) & mask
+                    }
+                }
+            }
+            zero(through: slices - 1)
+            initialized = capacity
+        }
+        self.mask = mask
+        self.count = inserted
+        return duplicate
     }
 
     private mutating func place(_ slot: UInt64) {

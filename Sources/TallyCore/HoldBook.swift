@@ -64,6 +64,23 @@ struct HoldBook: Sendable {
         self.open[id.rawValue] = record
     }
 
+    /// Makes room for `count` open holds in all (restoring).
+    mutating func reserveCapacity(_ count: Int) {
+        self.open.reserveCapacity(count)
+    }
+
+    /// Adds a restored open hold, whose id the caller has checked is new, without scheduling its
+    /// deadline: ``restoreSchedule(_:)`` schedules them all at once when the holds are restored.
+    mutating func restoreUnscheduled(_ record: HoldRecord, id: TransactionID) {
+        self.open[id.rawValue] = record
+    }
+
+    /// Replaces the schedule with `expiries`, one per restored hold with a deadline (heapified in
+    /// one pass rather than inserted one by one).
+    mutating func restoreSchedule(_ expiries: [Expiry]) {
+        self.schedule = Heap(expiries)
+    }
+
     /// Open holds whose deadline is at or before `now`, earliest first (ties by id), at most `limit`.
     mutating func due(at now: UInt64, limit: Int) -> [TransactionID] {
         var due: [TransactionID] = []
@@ -94,12 +111,5 @@ struct HoldBook: Sendable {
             self.schedule.removeMin()
         }
         return nil
-    }
-
-    /// Rebuilds the schedule from the open holds (after loading a state).
-    mutating func rebuildSchedule() {
-        self.schedule = Heap(
-            self.open.compactMap { id, hold in hold.deadline == 0 ? nil : Expiry(deadline: hold.deadline, hold: id) }
-        )
     }
 }

@@ -42,6 +42,13 @@ struct IdempotencyTable: Sendable {
 
     static let chunkCapacity = 4_096
 
+    /// Whether an entry's memory is its encoding in a snapshot (u128 key, u64 fingerprint, u64
+    /// outcome, little-endian, docs/FORMATS.md): then a chunk of keys is restored by copying bytes.
+    static let entryLayoutIsTheEncoding =
+        UInt16(littleEndian: 1) == 1 && MemoryLayout<Entry>.size == 32 && MemoryLayout<Entry>.stride == 32
+        && MemoryLayout<Entry>.offset(of: \.key) == 0 && MemoryLayout<Entry>.offset(of: \.fingerprint) == 16
+        && MemoryLayout<Entry>.offset(of: \.outcome) == 24
+
     /// Full chunks, oldest first, and the engine time of each one's newest entry.
     private var sealed: Deque<[Entry]> = []
     private var sealedNewestTimes: Deque<UInt64> = []
@@ -55,6 +62,8 @@ struct IdempotencyTable: Sendable {
     private let seed: UInt64
     /// Folds eviction's prefetch loads into something the optimiser cannot drop.
     private var evictionSink: UInt64 = 0
+    /// Stands in for the index while it is built (see ``buildIndex()``).
+    private static let placeholderIndex = HashIndex(minimumCapacity: 0)
 
     init(expectedCount: Int, seed: UInt64) {
         self.index = HashIndex(minimumCapacity: expectedCount)
@@ -199,29 +208,49 @@ struct IdempotencyTable: Sendable {
         self.headPosition = headPosition
     }
 
-    /// Appends a restored entry to the chunk being filled, sealing it first when full; false (and
-    /// nothing changed) when the key is already present. The chunk's newest time is set by
-    /// ``restoreChunkTime(_:)``.
-    mutating func restore(_ entry: Entry) -> Bool {
-        guard self.find(IdempotencyKey(entry.key)) == nil else { return false }
-        if self.current.count == IdempotencyTable.chunkCapacity {
+    /// Appends a restored chunk of keys, the newest of which has engine time `newestTime`, without
+    /// indexing it: ``buildIndex()`` indexes every restored key at once. Every chunk before it must
+    /// be full.
+    mutating func restoreUnindexed(chunk: [Entry], newestTime: UInt64) {
+        precondition(chunk.count >= 1 && chunk.count <= IdempotencyTable.chunkCapacity)
+        precondition(self.current.isEmpty || self.current.count == IdempotencyTable.chunkCapacity)
+        precondition(self.count + chunk.count <= Limits.retainedKeysMax)
+        if !self.current.isEmpty {
             self.sealed.append(self.current)
             self.sealedNewestTimes.append(self.currentNewestTime)
-            self.current = []
         }
-        if self.current.isEmpty {
-            self.current.reserveCapacity(IdempotencyTable.chunkCapacity)
-        }
-        self.current.append(entry)
-        let position = self.headPosition &+ UInt64(self.count)
-        self.count += 1
-        self.index.insert(hash: Hashing.key(entry.key, seed: self.seed), position: UInt32(truncatingIfNeeded: position))
-        return true
+        self.current = chunk
+        self.currentNewestTime = newestTime
+        self.count += chunk.count
     }
 
-    /// Sets the newest time of the chunk being filled (restoring).
-    mutating func restoreChunkTime(_ time: UInt64) {
-        self.currentNewestTime = time
+    /// Indexes every key restored by ``restoreUnindexed(chunk:newestTime:)``, the index being empty
+    /// (``HashIndex/build(count:firstPosition:forEachHash:isDuplicate:)``). Returns a key that is
+    /// present twice, with the offset of one of its entries from the oldest, or nil. After a
+    /// duplicate the table is left half-indexed: the decoder that called this throws and discards it.
+    mutating func buildIndex() -> (offset: Int, key: UInt128)? {
+        let seed = self.seed
+        // The index leaves `self` while it is built, so that its closures may read the entries (the
+        // placeholder costs no allocation; the index stays uniquely referenced).
+        var index = IdempotencyTable.placeholderIndex
+        swap(&index, &self.index)
+        let duplicate = index.build(
+            count: self.count,
+            firstPosition: UInt32(truncatingIfNeeded: self.headPosition),
+            forEachHash: { body in self.forEachEntry { body(Hashing.key($0.key, seed: seed)) } },
+            isDuplicate: { offset, low in
+                self.entry(atPosition: self.position(fromLow: low)).key == self.entry(atOffset: offset).key
+            }
+        )
+        swap(&index, &self.index)
+        return duplicate.map { ($0, self.entry(atOffset: $0).key) }
+    }
+
+    @inline(__always)
+    private func entry(atOffset offset: Int) -> Entry {
+        let chunk = offset / IdempotencyTable.chunkCapacity
+        let slot = offset % IdempotencyTable.chunkCapacity
+        return chunk < self.sealed.count ? self.sealed[chunk][slot] : self.current[slot]
     }
 
     /// Every entry, oldest first.

@@ -164,7 +164,13 @@ public struct LedgerStateDecoder: Sendable {
         case .accounts: try self.decodeAccounts(&reader)
         case .holds: try self.decodeHolds(&reader)
         case .reversals: try self.decodeReversals(&reader)
-        case .keys: try self.decodeKeys(&reader)
+        case .keys:
+            try Self.decodeKeys(
+                &reader,
+                into: &self.ledger.keys,
+                lastTransactionID: self.ledger.lastTransactionID,
+                lastRecordedTime: self.ledger.lastRecordedTime
+            )
         case .transactions: try self.decodeTransactions(&reader)
         }
         try reader.expectEnd()
@@ -181,6 +187,40 @@ public struct LedgerStateDecoder: Sendable {
             )
         }
         return self.ledger
+    }
+
+    /// A decoder of the keys section alone, to run apart from this one (on another thread, while
+    /// this one decodes the other sections: the keys are the largest section of a large state). It
+    /// checks the keys against the counters, so it is made once they are decoded; its result takes
+    /// the place of the keys section through ``adopt(_:)``.
+    public func keysDecoder() throws -> LedgerKeysDecoder {
+        guard self.last != nil, self.nextSection.map({ $0.rawValue <= LedgerState.Section.keys.rawValue }) ?? false
+        else {
+            throw LedgerState.DecodingError(
+                section: .keys,
+                offset: 0,
+                "the keys are decoded apart after the counters and before the keys' turn"
+            )
+        }
+        return LedgerKeysDecoder(
+            table: self.ledger.keys,
+            lastTransactionID: self.ledger.lastTransactionID,
+            lastRecordedTime: self.ledger.lastRecordedTime
+        )
+    }
+
+    /// Takes keys decoded apart (``keysDecoder()``) as the keys section, which must be
+    /// ``nextSection``.
+    public mutating func adopt(_ keys: DecodedKeys) throws {
+        guard self.nextSection == .keys else {
+            throw LedgerState.DecodingError(
+                section: .keys,
+                offset: 0,
+                "sections must come in order: expected \(self.nextSection.map { "\($0)" } ?? "none")"
+            )
+        }
+        self.ledger.keys = keys.table
+        self.last = .keys
     }
 
     // MARK: - Sections
@@ -226,98 +266,174 @@ public struct LedgerStateDecoder: Sendable {
         }
     }
 
+    // The large sections are read in runs of whole items (``StateReader/next(bytes:)``): the
+    // tables are sized once from the section's count, filled run by run, and their hash indexes
+    // built at the section's end in one pass (``HashIndex/build(count:firstPosition:forEachHash:
+    // isDuplicate:)``), duplicates included. An error names the offset just past the item at fault.
+
     private mutating func decodeAggregates(_ reader: inout StateReader) throws {
         // Each account feeds at most three buckets.
         let count = try reader.count(UInt32.self, limit: 3 * Limits.accountsMax, of: "aggregate buckets")
-        for _ in 0..<count {
-            let key = AggregateTable.Key(
-                kind: AccountKind(rawValue: try reader.next()),
-                asset: try reader.next(),
-                dimension: try reader.next(),
-                value: try reader.next()
+        self.ledger.aggregates.reserveCapacity(count)
+        let itemBytes = 2 + 2 + 1 + 8 + 64
+        let runMax = StateReader.bufferBytes / itemBytes
+        var keys: [AggregateTable.Key] = []
+        var balances: [Balance] = []
+        keys.reserveCapacity(min(count, runMax))
+        balances.reserveCapacity(min(count, runMax))
+        let assets = self.ledger.assets.count
+        let entriesStart = reader.offset
+        var remaining = count
+        while remaining > 0 {
+            let run = min(remaining, runMax)
+            let start = reader.offset
+            var fields = FieldCursor(try reader.next(bytes: run * itemBytes))
+            keys.removeAll(keepingCapacity: true)
+            balances.removeAll(keepingCapacity: true)
+            for item in 0..<run {
+                let key = AggregateTable.Key(
+                    kind: AccountKind(rawValue: fields.next()),
+                    asset: fields.next(),
+                    dimension: fields.next(),
+                    value: fields.next()
+                )
+                balances.append(fields.balance())
+                guard Int(key.asset) < assets else {
+                    throw reader.error(
+                        at: start + (item + 1) * itemBytes,
+                        "a bucket refers to asset \(key.asset); there are \(assets)"
+                    )
+                }
+                keys.append(key)
+            }
+            self.ledger.aggregates.restoreUnindexed(keys, balances: balances)
+            remaining -= run
+        }
+        if let duplicate = self.ledger.aggregates.buildIndex() {
+            throw reader.error(
+                at: entriesStart + (duplicate + 1) * itemBytes,
+                "bucket \(self.ledger.aggregates.keys[duplicate]) appears twice"
             )
-            let balance = try reader.balance()
-            guard Int(key.asset) < self.ledger.assets.count else {
-                throw reader.error("a bucket refers to asset \(key.asset); there are \(self.ledger.assets.count)")
-            }
-            let (index, created) = self.ledger.aggregates.bucket(for: key)
-            guard created else {
-                throw reader.error("bucket \(key) appears twice")
-            }
-            self.ledger.aggregates.balances[Int(index)] = balance
         }
     }
 
     private mutating func decodeAccounts(_ reader: inout StateReader) throws {
         let count = try reader.count(UInt32.self, limit: self.ledger.configuration.accountsMax, of: "accounts")
+        self.ledger.accounts.reserveCapacity(count)
+        let itemBytes = 8 + 8 + 8 + 2 + 2 + 2 + 1 + 1 + 4 + 4 + 4 + 64
+        let runMax = StateReader.bufferBytes / itemBytes
+        var records: [AccountRecord] = []
+        var balances: [Balance] = []
+        records.reserveCapacity(min(count, runMax))
+        balances.reserveCapacity(min(count, runMax))
+        let assets = self.ledger.assets.count
         let buckets = UInt32(self.ledger.aggregates.count)
-        for _ in 0..<count {
-            let id = AccountID(rawValue: try reader.next())
-            let merchant = try reader.next(UInt64.self)
-            let partner = try reader.next(UInt64.self)
-            let asset = try reader.next(UInt16.self)
-            let kind = AccountKind(rawValue: try reader.next())
-            let flags = AccountFlags(rawValue: try reader.next())
-            let rawSide = try reader.next(UInt8.self)
-            let rawStatus = try reader.next(UInt8.self)
-            let totalBucket = try reader.next(UInt32.self)
-            let merchantBucket = try reader.next(UInt32.self)
-            let partnerBucket = try reader.next(UInt32.self)
-            let balance = try reader.balance()
-            guard let side = Side(rawValue: rawSide), let status = AccountStatus(rawValue: rawStatus) else {
-                throw reader.error("account \(id) has side \(rawSide) and status \(rawStatus)")
+        let entriesStart = reader.offset
+        var remaining = count
+        while remaining > 0 {
+            let run = min(remaining, runMax)
+            let start = reader.offset
+            var fields = FieldCursor(try reader.next(bytes: run * itemBytes))
+            records.removeAll(keepingCapacity: true)
+            balances.removeAll(keepingCapacity: true)
+            for item in 0..<run {
+                let id = AccountID(rawValue: fields.next())
+                let merchant = fields.next(UInt64.self)
+                let partner = fields.next(UInt64.self)
+                let asset = fields.next(UInt16.self)
+                let kind = AccountKind(rawValue: fields.next())
+                let flags = AccountFlags(rawValue: fields.next())
+                let rawSide = fields.next(UInt8.self)
+                let rawStatus = fields.next(UInt8.self)
+                let totalBucket = fields.next(UInt32.self)
+                let merchantBucket = fields.next(UInt32.self)
+                let partnerBucket = fields.next(UInt32.self)
+                balances.append(fields.balance())
+                let end = start + (item + 1) * itemBytes
+                guard let side = Side(rawValue: rawSide), let status = AccountStatus(rawValue: rawStatus) else {
+                    throw reader.error(at: end, "account \(id) has side \(rawSide) and status \(rawStatus)")
+                }
+                guard Int(asset) < assets else {
+                    throw reader.error(at: end, "account \(id) refers to asset \(asset); there are \(assets)")
+                }
+                guard totalBucket < buckets, merchantBucket < buckets, partnerBucket < buckets else {
+                    throw reader.error(at: end, "account \(id) refers to a bucket beyond the \(buckets) there are")
+                }
+                records.append(
+                    AccountRecord(
+                        id: id,
+                        merchant: merchant,
+                        partner: partner,
+                        asset: asset,
+                        kind: kind,
+                        flags: flags,
+                        normalSide: side,
+                        status: status,
+                        totalBucket: totalBucket,
+                        merchantBucket: merchantBucket,
+                        partnerBucket: partnerBucket
+                    )
+                )
             }
-            guard Int(asset) < self.ledger.assets.count else {
-                throw reader.error("account \(id) refers to asset \(asset); there are \(self.ledger.assets.count)")
-            }
-            guard totalBucket < buckets, merchantBucket < buckets, partnerBucket < buckets else {
-                throw reader.error("account \(id) refers to a bucket beyond the \(buckets) there are")
-            }
-            let record = AccountRecord(
-                id: id,
-                merchant: merchant,
-                partner: partner,
-                asset: asset,
-                kind: kind,
-                flags: flags,
-                normalSide: side,
-                status: status,
-                totalBucket: totalBucket,
-                merchantBucket: merchantBucket,
-                partnerBucket: partnerBucket
+            self.ledger.accounts.restoreUnindexed(records, balances: balances)
+            remaining -= run
+        }
+        if let duplicate = self.ledger.accounts.buildIndex() {
+            throw reader.error(
+                at: entriesStart + (duplicate + 1) * itemBytes,
+                "account \(self.ledger.accounts.records[duplicate].id) appears twice"
             )
-            guard self.ledger.accounts.restore(record, balance: balance) else {
-                throw reader.error("account \(id) appears twice")
-            }
         }
     }
 
     private mutating func decodeHolds(_ reader: inout StateReader) throws {
         let count = try reader.count(UInt32.self, limit: Int(UInt32.max), of: "holds")
+        self.ledger.holds.reserveCapacity(count)
+        let itemBytes = 8 + 4 + 4 + 2 + 16 + 16 + 8
+        let runMax = StateReader.bufferBytes / itemBytes
         let accounts = UInt32(self.ledger.accounts.count)
+        let lastTransactionID = self.ledger.lastTransactionID
         var previous: UInt64 = 0
-        for _ in 0..<count {
-            let id = try reader.next(UInt64.self)
-            let hold = HoldRecord(
-                debit: try reader.next(),
-                credit: try reader.next(),
-                type: TransactionType(rawValue: try reader.next()),
-                amount: try reader.next(),
-                captured: try reader.next(),
-                deadline: try reader.next()
-            )
-            guard id > previous, id <= self.ledger.lastTransactionID else {
-                throw reader.error("hold \(id) is out of order or beyond the last transaction")
+        var expiries: [HoldBook.Expiry] = []
+        expiries.reserveCapacity(count)
+        var remaining = count
+        while remaining > 0 {
+            let run = min(remaining, runMax)
+            let start = reader.offset
+            var fields = FieldCursor(try reader.next(bytes: run * itemBytes))
+            for item in 0..<run {
+                let id = fields.next(UInt64.self)
+                let hold = HoldRecord(
+                    debit: fields.next(),
+                    credit: fields.next(),
+                    type: TransactionType(rawValue: fields.next()),
+                    amount: fields.next(),
+                    captured: fields.next(),
+                    deadline: fields.next()
+                )
+                let end = start + (item + 1) * itemBytes
+                guard id > previous, id <= lastTransactionID else {
+                    throw reader.error(at: end, "hold \(id) is out of order or beyond the last transaction")
+                }
+                guard hold.debit < accounts, hold.credit < accounts else {
+                    throw reader.error(at: end, "hold \(id) refers to an account beyond the \(accounts) there are")
+                }
+                guard hold.captured < hold.amount else {
+                    throw reader.error(
+                        at: end,
+                        "hold \(id) has nothing left (captured \(hold.captured) of \(hold.amount))"
+                    )
+                }
+                // Ids rise strictly, so none is present already.
+                self.ledger.holds.restoreUnscheduled(hold, id: TransactionID(id))
+                if hold.deadline != 0 {
+                    expiries.append(HoldBook.Expiry(deadline: hold.deadline, hold: id))
+                }
+                previous = id
             }
-            guard hold.debit < accounts, hold.credit < accounts else {
-                throw reader.error("hold \(id) refers to an account beyond the \(accounts) there are")
-            }
-            guard hold.captured < hold.amount else {
-                throw reader.error("hold \(id) has nothing left (captured \(hold.captured) of \(hold.amount))")
-            }
-            self.ledger.holds.insert(hold, id: TransactionID(id))
-            previous = id
+            remaining -= run
         }
+        self.ledger.holds.restoreSchedule(expiries)
     }
 
     private mutating func decodeReversals(_ reader: inout StateReader) throws {
@@ -342,7 +458,14 @@ public struct LedgerStateDecoder: Sendable {
         self.ledger.reversed = ReversedSet(words: words)
     }
 
-    private mutating func decodeKeys(_ reader: inout StateReader) throws {
+    /// Decodes the keys section into `table`, an empty one; `lastTransactionID` and
+    /// `lastRecordedTime` are the counters'.
+    fileprivate static func decodeKeys(
+        _ reader: inout StateReader,
+        into table: inout IdempotencyTable,
+        lastTransactionID: UInt64,
+        lastRecordedTime: UInt64
+    ) throws {
         let capacity = try reader.next(UInt32.self)
         guard capacity == IdempotencyTable.chunkCapacity else {
             throw reader.error("key chunks of \(capacity); this build's hold \(IdempotencyTable.chunkCapacity)")
@@ -357,29 +480,52 @@ public struct LedgerStateDecoder: Sendable {
         times.reserveCapacity(chunkCount)
         for _ in 0..<chunkCount {
             let time = try reader.next(UInt64.self)
-            guard time >= (times.last ?? 0), time <= self.ledger.lastRecordedTime else {
+            guard time >= (times.last ?? 0), time <= lastRecordedTime else {
                 throw reader.error("key chunk times go backwards or beyond the last recorded time")
             }
             times.append(time)
         }
-        self.ledger.keys.restart(at: head)
+        table.restart(at: head)
+        let entryBytes = 16 + 8 + 8
+        let entriesStart = reader.offset
         var remaining = count
         for time in times {
-            for _ in 0..<min(remaining, Int(capacity)) {
-                let entry = IdempotencyTable.Entry(
-                    key: try reader.next(),
-                    fingerprint: try reader.next(),
-                    outcome: try reader.next()
-                )
-                if entry.outcome & 1 << 63 == 0 && entry.outcome > self.ledger.lastTransactionID {
-                    throw reader.error("a key remembers transaction \(entry.outcome), beyond the last one")
+            let keys = min(remaining, Int(capacity))
+            let start = reader.offset
+            // Every chunk gets the full capacity, as a chunk filled by appends has.
+            let chunk = try [IdempotencyTable.Entry](unsafeUninitializedCapacity: Int(capacity)) { chunk, initialized in
+                if IdempotencyTable.entryLayoutIsTheEncoding {
+                    try reader.copy(into: UnsafeMutableRawPointer(chunk.baseAddress!), count: keys * entryBytes)
+                } else {
+                    for index in 0..<keys {
+                        chunk.initializeElement(
+                            at: index,
+                            to: IdempotencyTable.Entry(
+                                key: try reader.next(),
+                                fingerprint: try reader.next(),
+                                outcome: try reader.next()
+                            )
+                        )
+                        initialized = index + 1
+                    }
                 }
-                guard self.ledger.keys.restore(entry) else {
-                    throw reader.error("key \(entry.key) appears twice")
-                }
+                initialized = keys
             }
-            remaining -= min(remaining, Int(capacity))
-            self.ledger.keys.restoreChunkTime(time)
+            for (index, entry) in chunk.enumerated()
+            where entry.outcome & 1 << 63 == 0 && entry.outcome > lastTransactionID {
+                throw reader.error(
+                    at: start + (index + 1) * entryBytes,
+                    "a key remembers transaction \(entry.outcome), beyond the last one"
+                )
+            }
+            table.restoreUnindexed(chunk: chunk, newestTime: time)
+            remaining -= keys
+        }
+        if let duplicate = table.buildIndex() {
+            throw reader.error(
+                at: entriesStart + (duplicate.offset + 1) * entryBytes,
+                "key \(duplicate.key) appears twice"
+            )
         }
     }
 
@@ -408,15 +554,24 @@ public struct LedgerStateDecoder: Sendable {
             guard newestTime >= previousTime, newestTime <= self.ledger.lastRecordedTime else {
                 throw reader.error("record chunk times go backwards or beyond the last recorded time")
             }
-            var offsets: [UInt32] = []
-            offsets.reserveCapacity(records)
-            for index in 0..<records {
-                let offset = try reader.next(UInt32.self)
-                guard (index == 0 && offset == 0) || (index > 0 && offset > offsets[index - 1]), Int(offset) < used
-                else {
-                    throw reader.error("record offsets of the chunk at \(firstID) are out of order")
+            let offsetsStart = reader.offset
+            var offsets = try [UInt32](unsafeUninitializedCapacity: records) { offsets, initialized in
+                try reader.copy(into: UnsafeMutableRawPointer(offsets.baseAddress!), count: records * 4)
+                initialized = records
+            }
+            var previousOffset: UInt32 = 0
+            for (index, stored) in offsets.enumerated() {
+                let offset = UInt32(littleEndian: stored)
+                guard (index == 0 && offset == 0) || (index > 0 && offset > previousOffset), Int(offset) < used else {
+                    throw reader.error(
+                        at: offsetsStart + (index + 1) * 4,
+                        "record offsets of the chunk at \(firstID) are out of order"
+                    )
                 }
-                offsets.append(offset)
+                previousOffset = offset
+            }
+            if UInt32(littleEndian: 1) != 1 {
+                offsets = offsets.map { UInt32(littleEndian: $0) }
             }
             let bytes = ChunkBuffer(capacity: TransactionStore.chunkBytes)
             try reader.copy(into: bytes.base, count: used)
@@ -451,4 +606,30 @@ public struct LedgerStateDecoder: Sendable {
             throw reader.error("the newest retained record is \(expectedFirst - 1), not the last transaction \(lastID)")
         }
     }
+}
+
+/// Decodes the keys section on its own (see ``LedgerStateDecoder/keysDecoder()``), with every check
+/// the decoder makes; what it returns goes back through ``LedgerStateDecoder/adopt(_:)``.
+public struct LedgerKeysDecoder: Sendable {
+    fileprivate var table: IdempotencyTable
+    fileprivate let lastTransactionID: UInt64
+    fileprivate let lastRecordedTime: UInt64
+
+    /// Decodes the whole of `input`, the keys section.
+    public consuming func decode(from input: any LedgerStateInput) throws -> DecodedKeys {
+        var reader = StateReader(input, section: .keys)
+        try LedgerStateDecoder.decodeKeys(
+            &reader,
+            into: &self.table,
+            lastTransactionID: self.lastTransactionID,
+            lastRecordedTime: self.lastRecordedTime
+        )
+        try reader.expectEnd()
+        return DecodedKeys(table: self.table)
+    }
+}
+
+/// The retained idempotency keys of a state, decoded by a ``LedgerKeysDecoder``.
+public struct DecodedKeys: Sendable {
+    fileprivate let table: IdempotencyTable
 }

@@ -9,7 +9,7 @@ public struct Ledger: Sendable {
 
     var assets = AssetTable()
     var accounts: AccountTable
-    var aggregates = AggregateTable()
+    var aggregates: AggregateTable
     var keys: IdempotencyTable
     var transactions = TransactionStore()
     var holds = HoldBook()
@@ -38,6 +38,7 @@ public struct Ledger: Sendable {
         Limits.checkRelationships()
         self.configuration = configuration
         self.accounts = AccountTable(expectedCount: configuration.expectedAccounts, seed: configuration.hashSeed)
+        self.aggregates = AggregateTable(seed: configuration.hashSeed ^ 0xC2B2_AE3D_27D4_EB4F)
         self.keys = IdempotencyTable(
             expectedCount: configuration.expectedRetainedKeys,
             seed: configuration.hashSeed ^ 0x9E37_79B9_7F4A_7C15

@@ -140,10 +140,13 @@ struct StateReader: ~Copyable {
     private var consumedBefore = 0
     private var inputEnded = false
 
+    /// The buffer's size: the most ``next(bytes:)`` hands over at once.
+    static let bufferBytes = 1 << 16
+
     init(_ input: any LedgerStateInput, section: LedgerState.Section) {
         self.input = input
         self.section = section
-        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferBytes, alignment: 16)
     }
 
     deinit {
@@ -154,6 +157,11 @@ struct StateReader: ~Copyable {
 
     func error(_ message: String) -> LedgerState.DecodingError {
         LedgerState.DecodingError(section: self.section, offset: self.offset, message)
+    }
+
+    /// An error at `offset` bytes into the section: for an item of a run read by ``next(bytes:)``.
+    func error(at offset: Int, _ message: String) -> LedgerState.DecodingError {
+        LedgerState.DecodingError(section: self.section, offset: offset, message)
     }
 
     /// Makes at least `count` (at most the buffer's size) bytes available, or throws at the end.
@@ -188,6 +196,19 @@ struct StateReader: ~Copyable {
         return T(littleEndian: value)
     }
 
+    /// The next `count` bytes (at most ``bufferBytes``), contiguous and consumed; the memory is valid
+    /// until the next call on the reader. A run of fixed-size items read this way is checked for
+    /// length once, and its fields are read with a ``FieldCursor``.
+    mutating func next(bytes count: Int) throws -> UnsafeRawPointer {
+        precondition(count <= Self.bufferBytes)
+        if self.end - self.position < count {
+            try self.fill(count)
+        }
+        let start = self.buffer.baseAddress! + self.position
+        self.position += count
+        return UnsafeRawPointer(start)
+    }
+
     mutating func balance() throws -> Balance {
         Balance(
             debitsPosted: try self.next(),
@@ -206,10 +227,23 @@ struct StateReader: ~Copyable {
         return Int(value)
     }
 
-    /// Copies the next `count` bytes to `destination`.
+    /// Copies the next `count` bytes to `destination`. Once the buffer is drained, large pieces are
+    /// read from the input straight into `destination` (key chunks, record bytes: most of a
+    /// snapshot's bytes are copied only once).
     mutating func copy(into destination: UnsafeMutableRawPointer, count: Int) throws {
         var copied = 0
         while copied < count {
+            if self.position == self.end && count - copied >= Self.bufferBytes / 4 && !self.inputEnded {
+                let read = try self.input.read(
+                    into: UnsafeMutableRawBufferPointer(start: destination + copied, count: count - copied)
+                )
+                if read == 0 {
+                    self.inputEnded = true
+                }
+                self.consumedBefore += read
+                copied += read
+                continue
+            }
             if self.position == self.end {
                 try self.fill(1)
             }
@@ -237,5 +271,32 @@ struct StateReader: ~Copyable {
         guard self.position == self.end else {
             throw self.error("trailing bytes after the section's content")
         }
+    }
+}
+
+/// Little-endian fields from memory whose length the caller has checked already (a run from
+/// ``StateReader/next(bytes:)``): no check per field.
+struct FieldCursor {
+    private var pointer: UnsafeRawPointer
+
+    init(_ pointer: UnsafeRawPointer) {
+        self.pointer = pointer
+    }
+
+    @inline(__always)
+    mutating func next<T: FixedWidthInteger>(_: T.Type = T.self) -> T {
+        let value = self.pointer.loadUnaligned(as: T.self)
+        self.pointer += MemoryLayout<T>.size
+        return T(littleEndian: value)
+    }
+
+    @inline(__always)
+    mutating func balance() -> Balance {
+        Balance(
+            debitsPosted: self.next(),
+            creditsPosted: self.next(),
+            debitsPending: self.next(),
+            creditsPending: self.next()
+        )
     }
 }

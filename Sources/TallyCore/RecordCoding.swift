@@ -185,41 +185,67 @@ extension RecordReader {
     /// no trailing bytes. Records restored from a snapshot are checked with it, so that reading
     /// them later never traps.
     static func problem(in bytes: UnsafeRawBufferPointer, accounts: Int) -> String? {
-        var offset = 0
-        func take(_ count: Int) -> Int? {
-            guard count <= bytes.count - offset else { return nil }
-            defer { offset += count }
-            return offset
+        // Straight-line reads with one length check per step: every retained record of a snapshot
+        // goes through here when it is restored.
+        guard let base = bytes.baseAddress, bytes.count >= 1,
+            OperationKind(rawValue: base.load(as: UInt8.self)) != nil
+        else {
+            return "unknown kind"
         }
-        func byte() -> UInt8? { take(1).map { bytes[$0] } }
-        func amount() -> Bool {
-            guard let lead = byte(), lead & 0x1F <= 16 else { return false }
-            return take(Int(lead & 0x1F)) != nil
+        let count = bytes.count
+        @inline(__always) func byte(at offset: Int) -> UInt8 {
+            base.load(fromByteOffset: offset, as: UInt8.self)
         }
-        guard let kind = byte(), OperationKind(rawValue: kind) != nil else { return "unknown kind" }
-        guard let flags = byte(), take(2 + 8) != nil else { return "short header" }
-        let optional: [(bit: UInt8, bytes: Int)] = [(0, 16), (1, 8), (2, 8), (3, 4), (4, 8)]
-        for field in optional where flags & 1 << field.bit != 0 {
-            guard take(field.bytes) != nil else { return "short header" }
+        /// The offset after the amount at `offset`, or nil when it is cut short or longer than 16 bytes.
+        @inline(__always) func afterAmount(at offset: Int) -> Int? {
+            guard offset < count else { return nil }
+            let length = Int(byte(at: offset) & 0x1F)
+            guard length <= 16, length <= count - offset - 1 else { return nil }
+            return offset + 1 + length
         }
-        if flags & 1 << 5 != 0 && !amount() { return "bad released amount" }
-        if flags & 1 << 6 != 0 && take(8) == nil { return "short header" }
-        guard let legs = byte(), legs <= Limits.legsPerTransactionMax else { return "bad leg count" }
+        // Kind, flags, type (2), recorded time (8); then the optional fixed fields of flag bits 0-4:
+        // key 16, effective time 8, actor 8, reason 4, link 8.
+        guard count >= 12 else { return "short header" }
+        let flags = byte(at: 1)
+        var offset = 12
+        offset += flags & 1 << 0 != 0 ? 16 : 0
+        offset += flags & 1 << 1 != 0 ? 8 : 0
+        offset += flags & 1 << 2 != 0 ? 8 : 0
+        offset += flags & 1 << 3 != 0 ? 4 : 0
+        offset += flags & 1 << 4 != 0 ? 8 : 0
+        guard offset <= count else { return "short header" }
+        if flags & 1 << 5 != 0 {
+            guard let next = afterAmount(at: offset) else { return "bad released amount" }
+            offset = next
+        }
+        if flags & 1 << 6 != 0 {
+            guard offset + 8 <= count else { return "short header" }
+            offset += 8
+        }
+        guard offset < count else { return "bad leg count" }
+        let legs = byte(at: offset)
+        guard legs <= Limits.legsPerTransactionMax else { return "bad leg count" }
+        offset += 1
         for _ in 0..<legs {
-            guard let at = take(4) else { return "short leg" }
-            let account = bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
+            guard offset + 4 <= count else { return "short leg" }
+            let account = base.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
             guard Int(account) < accounts else { return "a leg refers to account index \(account)" }
-            guard amount() else { return "bad leg amount" }
+            guard let next = afterAmount(at: offset + 4) else { return "bad leg amount" }
+            offset = next
         }
-        guard let rates = byte(), rates <= Limits.fxRatesPerTransactionMax, take(Int(rates) * 48) != nil else {
-            return "bad rates"
-        }
+        guard offset < count else { return "bad rates" }
+        let rates = Int(byte(at: offset))
+        guard rates <= Limits.fxRatesPerTransactionMax, rates * 48 <= count - offset - 1 else { return "bad rates" }
+        offset += 1 + rates * 48
         for _ in 0..<2 {
-            guard let length = byte(), length <= Limits.externalReferenceBytesMax, take(Int(length)) != nil else {
+            guard offset < count else { return "bad reference" }
+            let length = Int(byte(at: offset))
+            guard length <= Limits.externalReferenceBytesMax, length <= count - offset - 1 else {
                 return "bad reference"
             }
+            offset += 1 + length
         }
-        return offset == bytes.count ? nil : "trailing bytes"
+        return offset == count ? nil : "trailing bytes"
     }
 }
 

@@ -351,13 +351,51 @@ public enum SnapshotFile {
         defer { try? fileSystem.close(file) }
         let info = try Self.readFront(file, path: path, fileSystem: fileSystem)
         var decoder = LedgerStateDecoder(configuration: configuration)
+        func corrupted(_ error: LedgerState.DecodingError, _ section: Info.Section) -> StorageError {
+            StorageError(.corrupted, "snapshot \(path): \(error)", path: path, offset: section.offset)
+        }
+        // Two cores: this thread decodes every section but the keys, which another thread decodes
+        // at the same time (the largest section by far in a large state); each has a thread of its
+        // own reading, checking and decompressing its sections ahead of it.
+        let keysSection = info.sections.first { $0.section == .keys }!
+        let reader = SnapshotSectionReader(
+            file: file,
+            path: path,
+            sections: info.sections.filter { $0.section != .keys },
+            fileSystem: fileSystem
+        )
+        let keysReader = SnapshotSectionReader(file: file, path: path, sections: [keysSection], fileSystem: fileSystem)
+        var keys: DetachedDecoding<DecodedKeys>? = nil
+        defer {
+            // The readers stop first, so that the keys' thread cannot wait on its reader forever.
+            reader.stop()
+            keysReader.stop()
+            keys?.wait()
+        }
         for section in info.sections {
-            let input = try SectionInput(file: file, path: path, section: section, fileSystem: fileSystem)
+            if section.section == .keys {
+                do {
+                    try decoder.adopt(try keys!.take().get())
+                } catch let error as LedgerState.DecodingError {
+                    throw corrupted(error, section)
+                }
+                continue
+            }
+            let input = reader.stream(for: section)
             do {
                 try decoder.decode(section.section, from: input)
                 try input.finish()
+                if section.section == .counters {
+                    let keysDecoder = try decoder.keysDecoder()
+                    keys = DetachedDecoding(name: "tally-snapshot-keys") {
+                        let input = keysReader.stream(for: keysSection)
+                        let decoded = try keysDecoder.decode(from: input)
+                        try input.finish()
+                        return decoded
+                    }
+                }
             } catch let error as LedgerState.DecodingError {
-                throw StorageError(.corrupted, "snapshot \(path): \(error)", path: path, offset: section.offset)
+                throw corrupted(error, section)
             }
         }
         let ledger: Ledger
@@ -398,112 +436,5 @@ private struct FieldReader {
         let value = self.bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: self.offset, as: T.self) }
         self.offset += MemoryLayout<T>.size
         return T(littleEndian: value)
-    }
-}
-
-/// One section of a snapshot file as a ``LedgerStateInput``: reads the compressed bytes in pieces,
-/// checks their CRC-32C and decompresses them as the decoder asks for more.
-private final class SectionInput: LedgerStateInput {
-    private let file: FileDescriptor
-    private let path: FilePath
-    private let section: SnapshotFile.Info.Section
-    private let fileSystem: any FileSystem
-    private var decompressor: ZstdDecompressor
-    private var compressed: [UInt8]
-    private var read: Int64 = 0
-    private var checksum: UInt32 = 0
-    /// Decompressed bytes not yet handed out.
-    private var pending: [UInt8] = []
-    private var pendingStart = 0
-    private var finished = false
-
-    init(file: FileDescriptor, path: FilePath, section: SnapshotFile.Info.Section, fileSystem: any FileSystem) throws {
-        self.file = file
-        self.path = path
-        self.section = section
-        self.fileSystem = fileSystem
-        // The limit is the table's size, itself bounded: decompression can never outgrow it.
-        self.decompressor = try ZstdDecompressor(limit: Int(section.uncompressedBytes))
-        self.compressed = [UInt8](repeating: 0, count: Int(min(section.compressedBytes, 1 << 20)))
-    }
-
-    private func corrupted(_ message: String) -> StorageError {
-        StorageError(
-            .corrupted,
-            "snapshot \(self.path), section \(self.section.section): \(message)",
-            path: self.path,
-            offset: self.section.offset
-        )
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while self.pendingStart == self.pending.count {
-            guard !self.finished else { return 0 }
-            try self.refill()
-        }
-        let count = min(buffer.count, self.pending.count - self.pendingStart)
-        self.pending.withUnsafeBytes {
-            buffer.baseAddress!.copyMemory(from: $0.baseAddress! + self.pendingStart, byteCount: count)
-        }
-        self.pendingStart += count
-        return count
-    }
-
-    /// Reads and decompresses the next piece of the section; at its end, checks the checksum, the
-    /// frame and the size.
-    private func refill() throws {
-        self.pending.removeAll(keepingCapacity: true)
-        self.pendingStart = 0
-        let remaining = self.section.compressedBytes - self.read
-        guard remaining > 0 else {
-            try self.complete()
-            return
-        }
-        let count = Int(min(Int64(self.compressed.count), remaining))
-        let got = try self.compressed.withUnsafeMutableBytes {
-            try self.fileSystem.read(
-                self.file,
-                into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]),
-                at: self.section.offset + self.read
-            )
-        }
-        guard got == count else { throw self.corrupted("the file ends inside the section") }
-        self.read += Int64(count)
-        do {
-            try self.compressed.withUnsafeBytes { bytes in
-                let piece = UnsafeRawBufferPointer(rebasing: bytes[0..<count])
-                self.checksum = CRC32C.checksum(piece, continuing: self.checksum)
-                try self.decompressor.decompress(piece) { self.pending.append(contentsOf: $0) }
-            }
-        } catch let error as StorageError {
-            throw self.corrupted(error.message)
-        }
-        if self.read == self.section.compressedBytes && self.pending.isEmpty {
-            try self.complete()
-        }
-    }
-
-    private func complete() throws {
-        guard !self.finished else { return }
-        self.finished = true
-        guard self.checksum == self.section.checksum else { throw self.corrupted("the checksum does not match") }
-        let size: Int
-        do {
-            size = try self.decompressor.finish()
-        } catch let error as StorageError {
-            throw self.corrupted(error.message)
-        }
-        guard size == self.section.uncompressedBytes else {
-            throw self.corrupted("\(size) bytes decompressed; the table says \(self.section.uncompressedBytes)")
-        }
-    }
-
-    /// Checks that the decoder consumed the whole section and the section ended properly.
-    func finish() throws {
-        guard self.pendingStart == self.pending.count else { throw self.corrupted("undecoded bytes remain") }
-        while !self.finished {
-            try self.refill()
-            guard self.pending.isEmpty else { throw self.corrupted("undecoded bytes remain") }
-        }
     }
 }

@@ -255,16 +255,19 @@ final class Snapshotter: @unchecked Sendable {
             )
         }
         let catalog = SnapshotCatalog(directory: snapshots, fileSystem: fileSystem)
-        let newest = try catalog.loadNewest(configuration: self.ledgerConfiguration, sequenceMax: target)
+        var newest = try catalog.loadNewest(configuration: self.ledgerConfiguration, sequenceMax: target)
         if let loaded = newest.loaded, loaded.info.sequence == target {
             return loaded.info
         }
+        let base = newest.loaded?.info.sequence ?? 0
+        // The loaded ledger moves into the replayer: a second reference would make the first
+        // replayed record copy every table it touches.
         var replayer = Replayer(
-            ledger: newest.loaded?.ledger ?? Ledger(configuration: self.ledgerConfiguration),
+            ledger: newest.loaded.take()?.ledger ?? Ledger(configuration: self.ledgerConfiguration),
             through: target
         )
         _ = try JournalScanner(directory: self.directory.journalPath, fileSystem: fileSystem).scan(
-            after: newest.loaded?.info.sequence ?? 0,
+            after: base,
             through: target
         ) { sequence, payload in
             if self.cancelled.load(ordering: .relaxed) {

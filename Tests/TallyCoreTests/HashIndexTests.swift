@@ -127,4 +127,71 @@ struct HashIndexTests {
         model.remove(3)
         model.check([1, 2, 3, 4, 5, 6])
     }
+
+    /// Hashes for ``build(count:firstPosition:forEachHash:isDuplicate:)``, on a table of several
+    /// slices: full quality; one key in 16 crowded at the end of the first slice (a run that reaches
+    /// into the next slice before it is zeroed); one in 16 at the last slot (a run that wraps).
+    static let buildHashes: [(name: String, hash: @Sendable (UInt64) -> UInt64)] = [
+        ("mixed", { Hashing.mix($0) }),
+        (
+            "slice end",
+            { $0 % 16 == 0 ? (UInt64(HashIndex.buildSliceSlots) - 1 - $0 % 64) << 32 | $0 : Hashing.mix($0) }
+        ),
+        ("last slot", { $0 % 16 == 0 ? UInt64(0x7FFF_FFFF) << 32 | $0 : Hashing.mix($0) }),
+    ]
+
+    @Test(arguments: 0..<3)
+    func buildingInBulkMatchesInsertingOneByOne(hashIndex: Int) {
+        let hash = Self.buildHashes[hashIndex].hash
+        var random = SeededRandom(seed: 9 + UInt64(hashIndex))
+        var universe: [UInt64] = Array(Set((0..<30_000).map { _ in random.next() % 10_000_000 }))
+        universe.shuffle(using: &random)
+        var model = Model(hash: hash)
+        let duplicate = model.index.build(
+            count: universe.count,
+            firstPosition: 0,
+            forEachHash: { body in
+                for key in universe {
+                    body(hash(key))
+                }
+            },
+            isDuplicate: { offset, position in universe[Int(position)] == universe[offset] }
+        )
+        #expect(duplicate == nil)
+        #expect(model.index.capacity > HashIndex.buildSliceSlots, "the table has several slices")
+        model.keys = universe
+        for (position, key) in universe.enumerated() {
+            model.positions[key] = UInt32(position)
+            model.reference.insert(key)
+        }
+        let absent = (0..<2_000).map { _ in random.next() % 10_000_000 }
+        model.check(universe + absent)
+        // The built table goes on like any other: removals (backward shifts) and insertions.
+        for key in universe.prefix(10_000) {
+            model.remove(key)
+        }
+        for key in absent.prefix(500) where !model.reference.contains(key) {
+            model.insert(key)
+        }
+        model.check(universe + absent)
+    }
+
+    @Test(arguments: 0..<3)
+    func buildingInBulkFindsADuplicate(hashIndex: Int) {
+        let hash = Self.buildHashes[hashIndex].hash
+        var keys = (0..<20_000 as Range<UInt64>).map { $0 * 7 + 1 }
+        keys[15_000] = keys[4_321]
+        var index = HashIndex(minimumCapacity: 0)
+        let duplicate = index.build(
+            count: keys.count,
+            firstPosition: 100,
+            forEachHash: { body in
+                for key in keys {
+                    body(hash(key))
+                }
+            },
+            isDuplicate: { offset, position in keys[Int(position) - 100] == keys[offset] }
+        )
+        #expect(duplicate == 15_000)
+    }
 }

@@ -260,4 +260,63 @@ struct LedgerStateTests {
         }
         #expect(error.description.contains("appears twice"))
     }
+
+    @Test func duplicateKeysAndBucketsAreRefused() throws {
+        let (_, sections) = Self.sampleState()
+        // Keys: u32 chunk capacity, u64 head, u64 count, u64 chunk count, the chunk times, then
+        // entries of 32 bytes. Make the last entry a copy of the first.
+        var keys = sections[.keys]!
+        let count = keys.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 12, as: UInt64.self).littleEndian) }
+        let chunks = keys.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 20, as: UInt64.self).littleEndian) }
+        #expect(count >= 2)
+        let entries = 28 + 8 * chunks
+        keys.replaceSubrange(entries + 32 * (count - 1)..<entries + 32 * count, with: keys[entries..<entries + 32])
+        var damaged = sections
+        damaged[.keys] = keys
+        let keyError = try #require(throws: LedgerState.DecodingError.self) {
+            try Self.decode(damaged, configuration: Self.shortWindows())
+        }
+        #expect(keyError.section == .keys && keyError.description.contains("appears twice"), "\(keyError)")
+
+        // Aggregate buckets: u32 count, then 77 bytes each, the key in the first 13. Give the second
+        // bucket the first one's key.
+        var buckets = sections[.aggregates]!
+        buckets.replaceSubrange(4 + 77..<4 + 77 + 13, with: buckets[4..<4 + 13])
+        damaged = sections
+        damaged[.aggregates] = buckets
+        let bucketError = try #require(throws: LedgerState.DecodingError.self) {
+            try Self.decode(damaged, configuration: Self.shortWindows())
+        }
+        #expect(
+            bucketError.section == .aggregates && bucketError.description.contains("appears twice"),
+            "\(bucketError)"
+        )
+    }
+
+    @Test func keysDecodedApartRestoreTheSameState() throws {
+        let (ledger, sections) = Self.sampleState()
+        var decoder = LedgerStateDecoder(configuration: Self.shortWindows())
+        // The keys are checked against the counters: not before those are decoded.
+        #expect(throws: LedgerState.DecodingError.self) { try decoder.keysDecoder() }
+        try decoder.decode(.counters, from: LedgerStateBytes(sections[.counters]!))
+        let keysDecoder = try decoder.keysDecoder()
+        let keys = try keysDecoder.decode(from: LedgerStateBytes(sections[.keys]!))
+        for section in [LedgerState.Section.assets, .aggregates, .accounts, .holds, .reversals] {
+            try decoder.decode(section, from: LedgerStateBytes(sections[section]!))
+        }
+        try decoder.adopt(keys)
+        try decoder.decode(.transactions, from: LedgerStateBytes(sections[.transactions]!))
+        let restored = try decoder.finish()
+        #expect(restored.digest() == ledger.digest())
+        #expect(restored.checkInvariants().isEmpty)
+
+        // A short keys section is refused apart as it is in order; and keys come in their turn only.
+        #expect(throws: LedgerState.DecodingError.self) {
+            _ = try keysDecoder.decode(from: LedgerStateBytes(Array(sections[.keys]!.dropLast())))
+        }
+        var early = LedgerStateDecoder(configuration: Self.shortWindows())
+        try early.decode(.counters, from: LedgerStateBytes(sections[.counters]!))
+        let earlyKeys = try early.keysDecoder().decode(from: LedgerStateBytes(sections[.keys]!))
+        #expect(throws: LedgerState.DecodingError.self) { try early.adopt(earlyKeys) }
+    }
 }
