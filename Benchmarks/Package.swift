@@ -7,6 +7,8 @@
 //   cd Benchmarks && swift package benchmark thresholds check    # the allocation gate
 //   perf/core-throughput.sh                                      # the plain wall-clock harness
 //   perf/journal-benchmarks.sh                                   # disk floor, journal and engine commit
+//   perf/snapshot-benchmarks.sh                                  # snapshot size, decode, restart at scale
+//   perf/snapshot-latency.sh                                     # posting latency during a snapshot
 //
 // Benchmarks/README.md says more.
 
@@ -86,6 +88,34 @@ let package = Package(
                 tallyStorage,
                 tallyEngine,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Snapshots at scale: a large state built through the engine, the snapshot's size per section,
+        // SnapshotFile.read throughput per section, and restart to serving (perf/snapshot-benchmarks.sh).
+        .executableTarget(
+            name: "SnapshotRestart",
+            dependencies: [
+                "CommitBenchmarkSupport",
+                tallyCore,
+                tallyStorage,
+                tallyEngine,
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // What the SnapshotLatency harness needs from C: thread ids and names, SCHED_IDLE, ioprio_set,
+        // sync_file_range.
+        .target(name: "CSnapshotLatency"),
+        // Posting latency while a background snapshot of a large state is written, against no snapshot
+        // (perf/snapshot-latency.sh), with the snapshot split into stages from its file system calls.
+        .executableTarget(
+            name: "SnapshotLatency",
+            dependencies: [
+                "CSnapshotLatency",
+                "CommitBenchmarkSupport",
+                tallyCore,
+                tallyStorage,
+                tallyEngine,
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
