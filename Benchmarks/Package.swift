@@ -9,6 +9,7 @@
 //   perf/journal-benchmarks.sh                                   # disk floor, journal and engine commit
 //   perf/snapshot-benchmarks.sh                                  # snapshot size, decode, restart at scale
 //   perf/snapshot-latency.sh                                     # posting latency during a snapshot
+//   perf/socket-benchmarks.sh                                    # durable postings over tally serve's socket
 //
 // Benchmarks/README.md says more.
 
@@ -22,6 +23,9 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let tallyCore: Target.Dependency = .product(name: "TallyCore", package: root.lastPathComponent)
 let tallyStorage: Target.Dependency = .product(name: "TallyStorage", package: root.lastPathComponent)
 let tallyEngine: Target.Dependency = .product(name: "TallyEngine", package: root.lastPathComponent)
+let tallyWire: Target.Dependency = .product(name: "TallyWire", package: root.lastPathComponent)
+let tallyClient: Target.Dependency = .product(name: "TallyClient", package: root.lastPathComponent)
+let tallyTestKit: Target.Dependency = .product(name: "TallyTestKit", package: root.lastPathComponent)
 
 let package = Package(
     name: "TallyBenchmarks",
@@ -117,6 +121,20 @@ let package = Package(
                 tallyStorage,
                 tallyEngine,
                 .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Durable postings over the Unix socket of the release `tally serve` (a child process): single
+        // round trips, many connections, large pipelined batches, over the raw frame socket and over
+        // TallyClient, with the disk floor measured in the same run (perf/socket-benchmarks.sh).
+        .executableTarget(
+            name: "SocketCommit",
+            dependencies: [
+                "CommitBenchmarkSupport",
+                "LedgerWorkloads",
+                tallyCore,
+                tallyWire,
+                tallyClient,
+                tallyTestKit,
             ]
         ),
     ]

@@ -31,3 +31,9 @@ int tally_lower_thread_priority(int increment) {
     }
     return setpriority(PRIO_PROCESS, (id_t)thread, current + increment);
 }
+
+#include <sys/socket.h>
+#include <stddef.h>
+_Static_assert(sizeof(struct tally_ucred) == sizeof(struct ucred), "struct tally_ucred matches struct ucred");
+_Static_assert(offsetof(struct tally_ucred, uid) == offsetof(struct ucred, uid), "uid offset");
+_Static_assert(offsetof(struct tally_ucred, gid) == offsetof(struct ucred, gid), "gid offset");

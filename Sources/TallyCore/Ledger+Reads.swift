@@ -1,3 +1,5 @@
+import HeapModule
+
 extension Ledger {
     /// The id of the newest transaction (zero before the first).
     public var lastTransaction: TransactionID { TransactionID(self.lastTransactionID) }
@@ -72,6 +74,43 @@ extension Ledger {
         return self.aggregates.members(of: group)
             .map { (self.aggregates.keys[Int($0)].value, self.aggregates.balances[Int($0)]) }
             .sorted { $0.value < $1.value }
+    }
+
+    /// One page of ``aggregateBalances(kind:asset:by:)``: the first `limit` entries whose value is at
+    /// least `start`, and whether more follow. Scans the group's members once and sorts only what
+    /// is kept (at most `limit` + 1), so a page costs the writer O(members) whatever the page.
+    public func aggregateBalances(
+        kind: AccountKind,
+        asset: AssetCode,
+        by grouping: AggregateGrouping,
+        start: UInt64,
+        limit: Int
+    ) -> (entries: [(value: UInt64, balance: Balance)], hasMore: Bool) {
+        precondition(limit >= 1, "a page of at least one entry")
+        guard let assetIndex = self.assets.index(of: asset) else { return ([], false) }
+        let group = AggregateTable.Group(kind: kind, asset: assetIndex, dimension: grouping.rawValue)
+        // Keep the limit + 1 smallest values ≥ start in a max-heap ordered by value.
+        var kept = Heap<HeapEntry>()
+        for member in self.aggregates.members(of: group) {
+            let value = self.aggregates.keys[Int(member)].value
+            guard value >= start else { continue }
+            if kept.count <= limit {
+                kept.insert(HeapEntry(value: value, index: member))
+            } else if let largest = kept.max, value < largest.value {
+                kept.replaceMax(with: HeapEntry(value: value, index: member))
+            }
+        }
+        let hasMore = kept.count > limit
+        if hasMore { _ = kept.popMax() }
+        let entries = kept.unordered.sorted { $0.value < $1.value }
+            .map { (value: $0.value, balance: self.aggregates.balances[Int($0.index)]) }
+        return (entries, hasMore)
+    }
+
+    private struct HeapEntry: Comparable {
+        var value: UInt64
+        var index: UInt32
+        static func < (lhs: HeapEntry, rhs: HeapEntry) -> Bool { lhs.value < rhs.value }
     }
 
     public func transaction(_ id: TransactionID) -> TransactionLookup {

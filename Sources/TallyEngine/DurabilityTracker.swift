@@ -13,6 +13,7 @@ final class DurabilityTracker: @unchecked Sendable {
 
     private struct Waiter {
         var sequence: UInt64
+        var id: UInt64
         var completion: Completion
     }
 
@@ -20,6 +21,7 @@ final class DurabilityTracker: @unchecked Sendable {
     private var waiters = Deque<Waiter>()
     private var durable: UInt64 = 0
     private var failure: EngineError?
+    private var nextWaiterID: UInt64 = 1
 
     var durableSequence: UInt64 {
         self.lock.withLock { self.durable }
@@ -63,7 +65,8 @@ final class DurabilityTracker: @unchecked Sendable {
     }
 
     /// Runs `completion` once `sequence` is durable: now, if it already is.
-    func whenDurable(_ sequence: UInt64, _ completion: @escaping Completion) {
+    func whenDurable(_ sequence: UInt64, _ completion: @escaping Completion) -> DurableWait {
+        var id: UInt64 = 0
         let immediate: Result<Void, EngineError>? = self.lock.withLock {
             if self.durable >= sequence {
                 return .success(())
@@ -71,17 +74,52 @@ final class DurabilityTracker: @unchecked Sendable {
             if let failure = self.failure {
                 return .failure(failure)
             }
+            id = self.nextWaiterID
+            self.nextWaiterID += 1
             // Waiters are kept in sequence order; the writer registers in order, so the insertion
             // point is almost always the end.
             var index = self.waiters.count
             while index > 0 && self.waiters[index - 1].sequence > sequence {
                 index -= 1
             }
-            self.waiters.insert(Waiter(sequence: sequence, completion: completion), at: index)
+            self.waiters.insert(Waiter(sequence: sequence, id: id, completion: completion), at: index)
             return nil
         }
         if let immediate {
             completion(immediate)
         }
+        return DurableWait(sequence: sequence, id: id)
     }
+
+    /// Removes a waiter that has not run. Linear in the waiters after its place: cancelling is the
+    /// rare path (a wait that timed out).
+    func cancel(_ wait: DurableWait) -> Bool {
+        guard wait.id != 0 else { return false }
+        return self.lock.withLock {
+            // Waiters are in sequence order; start from the first one at the wait's sequence.
+            var index = 0
+            var low = 0
+            var high = self.waiters.count
+            while low < high {
+                let middle = (low + high) / 2
+                if self.waiters[middle].sequence < wait.sequence { low = middle + 1 } else { high = middle }
+            }
+            index = low
+            while index < self.waiters.count && self.waiters[index].sequence == wait.sequence {
+                if self.waiters[index].id == wait.id {
+                    self.waiters.remove(at: index)
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
+    }
+}
+
+/// A registered wait for durability (``Engine/whenDurable(_:completion:)``), to cancel it.
+public struct DurableWait: Hashable, Sendable {
+    let sequence: UInt64
+    /// 0 when the completion ran at once (nothing to cancel).
+    let id: UInt64
 }

@@ -392,23 +392,50 @@ public final class Engine: @unchecked Sendable {
         _ body: @escaping @Sendable (borrowing Ledger) -> Value
     ) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            let evaluate: @Sendable (borrowing Ledger) -> @Sendable () -> Void = { ledger in
-                let value = body(ledger)
-                return { continuation.resume(returning: value) }
-            }
-            self.enqueue(.read(consistency, evaluate, { continuation.resume(throwing: $0) })) {
-                continuation.resume(throwing: $0)
-            }
+            self.read(consistency, body) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Runs `body` on the ledger in the writer's order and calls `completion` with its value; with
+    /// `.durable`, only once everything applied before the read is durable. `body` runs on the
+    /// writer's thread and must be quick; `completion` runs on an engine thread, or on the calling
+    /// thread before this returns, and must not block.
+    public func read<Value: Sendable>(
+        _ consistency: ReadConsistency = .durable,
+        _ body: @escaping @Sendable (borrowing Ledger) -> Value,
+        completion: @escaping @Sendable (Result<Value, EngineError>) -> Void
+    ) {
+        let evaluate: @Sendable (borrowing Ledger) -> @Sendable () -> Void = { ledger in
+            let value = body(ledger)
+            return { completion(.success(value)) }
+        }
+        self.enqueue(.read(consistency, evaluate, { completion(.failure($0)) })) { completion(.failure($0)) }
     }
 
     /// Returns once `sequence` is durable; throws if the journal fails first.
     public func waitUntilDurable(_ sequence: UInt64) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.tracker.whenDurable(sequence) { result in
+            _ = self.tracker.whenDurable(sequence) { result in
                 continuation.resume(with: result.mapError { $0 as any Error })
             }
         }
+    }
+
+    /// Calls `completion` once `sequence` is durable (at once if it already is), or with the journal's
+    /// failure. The returned wait can be cancelled, after which `completion` is not called: a
+    /// caller with a timeout cancels so that waits for sequences far ahead do not pile up.
+    public func whenDurable(
+        _ sequence: UInt64,
+        completion: @escaping @Sendable (Result<Void, EngineError>) -> Void
+    ) -> DurableWait {
+        self.tracker.whenDurable(sequence, completion)
+    }
+
+    /// Forgets a wait registered by ``whenDurable(_:completion:)``; returns false if its completion
+    /// already ran or is running.
+    @discardableResult
+    public func cancel(_ wait: DurableWait) -> Bool {
+        self.tracker.cancel(wait)
     }
 
     /// Writes a snapshot of the state through the last record applied (or returns the newest one,
@@ -578,7 +605,7 @@ public final class Engine: @unchecked Sendable {
                 // After a failure the ledger was rebuilt from what is durable.
                 deliver()
             } else {
-                self.tracker.whenDurable(self.lastAppended) { result in
+                _ = self.tracker.whenDurable(self.lastAppended) { result in
                     switch result {
                     case .success: deliver()
                     case .failure(let error): fail(error)
@@ -651,7 +678,7 @@ public final class Engine: @unchecked Sendable {
         case .applied:
             completion(.success(response))
         case .durable:
-            self.tracker.whenDurable(sequence) { result in
+            _ = self.tracker.whenDurable(sequence) { result in
                 completion(result.map { response })
             }
         }

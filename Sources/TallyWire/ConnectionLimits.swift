@@ -38,6 +38,22 @@ public struct ConnectionLimits: Hashable, Sendable {
         }
     }
 
+    /// What would make ``init(frameBytesMax:operationsPerRequestMax:inFlightBytesMax:connectionsMax:idleTimeoutMilliseconds:waitTimeoutMaxMilliseconds:)``
+    /// trap on these values, in words; nil when they are valid. For checking user input first.
+    public static func problem(
+        frameBytesMax: Int,
+        operationsPerRequestMax: Int,
+        inFlightBytesMax: Int,
+        connectionsMax: Int
+    ) -> String? {
+        var limits = ConnectionLimits.defaults
+        limits.frameBytesMax = frameBytesMax
+        limits.operationsPerRequestMax = operationsPerRequestMax
+        limits.inFlightBytesMax = inFlightBytesMax
+        limits.connectionsMax = connectionsMax
+        return limits.problem?.message
+    }
+
     /// The defaults: the largest frame and batch the protocol allows, 32 MiB in flight, 256
     /// connections, five minutes idle, one minute of waiting for durability.
     public static let defaults = ConnectionLimits()

@@ -39,7 +39,7 @@ public struct FrameHeader: Hashable, Sendable {
 
     /// Appends the header with a zero length, to be set by ``patchLength(in:frameStart:)`` once the
     /// payload is written.
-    func encode(into bytes: inout [UInt8]) {
+    public func encode(into bytes: inout [UInt8]) {
         bytes.put(UInt32(truncatingIfNeeded: self.length))
         bytes.put(WireProtocol.magic)
         bytes.put(self.version)

@@ -11,12 +11,15 @@ struct Tally: AsyncParsableCommand {
             This build has the ledger core and its durable engine: `tally simulate` runs a seeded, \
             realistic payment workload through the ledger in memory, or through the engine's \
             write-ahead journal with --data-directory; `tally journal` verifies and inspects a data \
-            directory's journal, `tally snapshot` creates, verifies and inspects its snapshots. The \
-            socket server comes next.
+            directory's journal, `tally snapshot` creates, verifies and inspects its snapshots; \
+            `tally serve` serves a data directory on a Unix socket.
             """,
         version: TallyVersion.string,
         subcommands: [
-            VersionCommand.self, SimulateCommand.self, JournalCommand.self, SnapshotCommand.self, CodesCommand.self,
+            VersionCommand.self, ServeCommand.self, SimulateCommand.self, JournalCommand.self, SnapshotCommand.self, CodesCommand.self,
+            AssetsCommand.self, AccountsCommand.self, PostCommand.self, HoldCommand.self, CaptureCommand.self,
+            IncreaseCommand.self, VoidCommand.self, ReverseCommand.self, BalanceCommand.self, LookupCommand.self,
+            StatsCommand.self,
         ]
     )
 }

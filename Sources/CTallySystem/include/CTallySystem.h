@@ -37,4 +37,12 @@ void tally_set_thread_role(int role);
 /// writer. Returns 0, or -1 with errno set.
 int tally_lower_thread_priority(int increment);
 
+/// The peer credentials SO_PEERCRED reports on a Unix socket: `struct ucred` of <sys/socket.h>,
+/// which glibc declares only with _GNU_SOURCE; the same layout (checked in system.c).
+struct tally_ucred {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+};
+
 #endif
