@@ -90,9 +90,21 @@ struct CrashChild {
             workload.nextBatch(into: &batch)
             try intent.record(batch)
             clock.advance(byNanoseconds: workload.nextClockAdvanceNanoseconds())
-            let response = try await engine.submit(batch)
+            // Odd submitters sync their own records as a server's event loop does (no sync thread
+            // wake-up): the kills must find their acknowledged batches too.
+            let response = try await submitter % 2 == 1 ? Self.submitSyncingItself(batch, engine) : engine.submit(batch)
             try log.logDurable(batch, response: response)
             workload.observe(response.results)
+        }
+    }
+
+    /// Submits `batch` for a durable acknowledgement, leaving its journal sync to this thread, and
+    /// syncs: the path of `tally serve --sync-on-event-loop`. The reply comes from inside
+    /// `syncPending()` when this thread applied the batch, else from the journal's sync thread.
+    private static func submitSyncingItself(_ batch: OperationBatch, _ engine: Engine) async throws -> Engine.Response {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Engine.Response, any Error>) in
+            engine.submit(batch, syncByCaller: true) { continuation.resume(with: $0.mapError { $0 as any Error }) }
+            engine.syncPending()
         }
     }
 

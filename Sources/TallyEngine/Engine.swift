@@ -68,6 +68,10 @@ public final class Engine: @unchecked Sendable {
         public var snapshotOnClose: Bool
         /// The zstd level of snapshots and archived segments.
         public var snapshotCompressionLevel: Int32
+        /// The largest batch a caller that finds the writer idle applies on its own thread (sparing
+        /// the writer thread's wake-up); larger batches go to the writer thread, so that the caller
+        /// (a server's event loop) decodes its next request while this one is applied.
+        public var callerAppliesOperationsMax: Int
 
         public init(
             dataDirectory: FilePath,
@@ -85,7 +89,8 @@ public final class Engine: @unchecked Sendable {
             snapshotsRetained: Int = 3,
             archiveCoveredSegments: Bool = true,
             snapshotOnClose: Bool = true,
-            snapshotCompressionLevel: Int32 = 1
+            snapshotCompressionLevel: Int32 = 1,
+            callerAppliesOperationsMax: Int = 256
         ) {
             precondition(queuedRequestsMax >= 1)
             precondition(expiriesPerSweepMax >= 1 && expiriesPerSweepMax <= Limits.operationsPerBatchMax)
@@ -93,6 +98,7 @@ public final class Engine: @unchecked Sendable {
             precondition(snapshotEveryRecords.map { $0 >= 1 } ?? true)
             precondition(snapshotIntervalNanoseconds.map { $0 >= 1 } ?? true)
             precondition(Zstd.levels.contains(snapshotCompressionLevel))
+            precondition(callerAppliesOperationsMax >= 0)
             self.dataDirectory = dataDirectory
             self.ledger = ledger
             self.journal = journal
@@ -109,6 +115,7 @@ public final class Engine: @unchecked Sendable {
             self.archiveCoveredSegments = archiveCoveredSegments
             self.snapshotOnClose = snapshotOnClose
             self.snapshotCompressionLevel = snapshotCompressionLevel
+            self.callerAppliesOperationsMax = callerAppliesOperationsMax
         }
     }
 
@@ -167,7 +174,12 @@ public final class Engine: @unchecked Sendable {
     }
 
     private enum Request {
-        case write(OperationBatch, Acknowledgement, @Sendable (Result<Response, EngineError>) -> Void)
+        case write(
+            OperationBatch,
+            Acknowledgement,
+            syncByCaller: Bool,
+            @Sendable (Result<Response, EngineError>) -> Void
+        )
         case read(
             ReadConsistency,
             @Sendable (borrowing Ledger) -> @Sendable () -> Void,
@@ -370,12 +382,30 @@ public final class Engine: @unchecked Sendable {
     /// after the record is durable, or at once with `.applied`. The completion runs on an engine
     /// thread, or on the calling thread before this returns (when the writer was idle and the
     /// caller applied its own batch, or the answer was ready at once); it must not block.
+    ///
+    /// With `syncByCaller`, a durable batch that the calling thread applies itself is left for the
+    /// caller's own ``syncPending()`` instead of waking the journal's sync thread: the caller, a
+    /// server's event loop, syncs once for everything it submitted in a pass, and the completions
+    /// run on it, so a lone request costs no thread wake-up. A caller that asks for this must call
+    /// ``syncPending()`` soon after (the journal takes such records itself after
+    /// `Journal.deferredSyncNanosecondsMax` at the latest).
     public func submit(
         _ batch: OperationBatch,
         acknowledgement: Acknowledgement = .durable,
+        syncByCaller: Bool = false,
         completion: @escaping @Sendable (Result<Response, EngineError>) -> Void
     ) {
-        self.enqueue(.write(batch, acknowledgement, completion)) { completion(.failure($0)) }
+        self.enqueue(.write(batch, acknowledgement, syncByCaller: syncByCaller, completion)) {
+            completion(.failure($0))
+        }
+    }
+
+    /// Writes and syncs, on the calling thread, the journal records that callers left for it
+    /// (``submit(_:acknowledgement:syncByCaller:completion:)``), and runs the completions that
+    /// become ready, on this thread. Does nothing when a sync is under way (it or the next one takes
+    /// them) or nothing is pending. Blocks for one write and `fdatasync`.
+    public func syncPending() {
+        self.journal.syncPending()
     }
 
     /// Applies `batch` and returns its results (see ``submit(_:acknowledgement:completion:)``).
@@ -458,6 +488,9 @@ public final class Engine: @unchecked Sendable {
     /// The last journal sequence known to be durable.
     public var durableSequence: UInt64 { self.tracker.durableSequence }
 
+    /// The journal's syncs so far: by its sync thread and by callers (``syncPending()``).
+    public var journalSyncs: Journal.SyncCounts { self.journal.syncs }
+
     /// What the background snapshots have done so far.
     public var snapshotStatus: SnapshotStatus { self.snapshotter.currentStatus }
 
@@ -505,7 +538,7 @@ public final class Engine: @unchecked Sendable {
             rejected(EngineError(.busy, "\(self.configuration.queuedRequestsMax) requests are already waiting"))
             return
         }
-        if self.requests.isEmpty && !self.writerBusy && ThreadRole.current == .caller {
+        if self.requests.isEmpty && !self.writerBusy && ThreadRole.current == .caller && self.callerMayRun(request) {
             self.runAsWriter(request)
             return
         }
@@ -516,12 +549,22 @@ public final class Engine: @unchecked Sendable {
         self.queue.unlock()
     }
 
+    /// Whether a caller that finds the writer idle runs `request` itself: all but large batches.
+    private func callerMayRun(_ request: Request) -> Bool {
+        switch request {
+        case .write(let batch, _, _, _):
+            return batch.count <= self.configuration.callerAppliesOperationsMax
+        case .read, .sweepExpiries, .snapshot:
+            return true
+        }
+    }
+
     /// Runs `request` on the calling thread in the writer's role; called with `queue` locked, returns
     /// with it unlocked. Whatever was queued meanwhile is the writer thread's.
     private func runAsWriter(_ request: Request) {
         self.writerBusy = true
         self.queue.unlock()
-        self.handle(request)
+        self.handle(request, onCaller: true)
         self.queue.lock()
         self.writerBusy = false
         // The writer thread waits for the role when requests came meanwhile, and `close` waits for
@@ -572,7 +615,7 @@ public final class Engine: @unchecked Sendable {
             swap(&drained, &self.requests)
             self.queue.unlock()
             for request in drained {
-                self.handle(request)
+                self.handle(request, onCaller: false)
             }
             drained.removeAll(keepingCapacity: true)
             self.queue.lock()
@@ -590,11 +633,17 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    private func handle(_ request: Request) {
+    /// Runs one request in the writer's role; `onCaller` when the thread that submitted it does.
+    private func handle(_ request: Request, onCaller: Bool) {
         self.noticeJournalFailure()
         switch request {
-        case .write(let batch, let acknowledgement, let completion):
-            self.write(batch, acknowledgement: acknowledgement, completion: completion)
+        case .write(let batch, let acknowledgement, let syncByCaller, let completion):
+            self.write(
+                batch,
+                acknowledgement: acknowledgement,
+                syncByCaller: onCaller && syncByCaller && acknowledgement == .durable,
+                completion: completion
+            )
         case .read(let consistency, let evaluate, let fail):
             if let readFailure = self.readFailure {
                 fail(readFailure)
@@ -626,6 +675,7 @@ public final class Engine: @unchecked Sendable {
     private func write(
         _ batch: OperationBatch,
         acknowledgement: Acknowledgement,
+        syncByCaller: Bool,
         completion: @escaping @Sendable (Result<Response, EngineError>) -> Void
     ) {
         if let failure = self.writerFailure {
@@ -662,14 +712,22 @@ public final class Engine: @unchecked Sendable {
             return
         }
         let now = self.clock.now()
-        self.sweepExpiries(at: now)
+        self.sweepExpiries(at: now, syncByCaller: syncByCaller)
         if let failure = self.writerFailure {
             completion(.failure(failure))
             return
         }
         var results: [OperationResult] = []
         results.reserveCapacity(batch.count)
-        guard let (sequence, recorded) = self.applyAndJournal(batch, kind: .client, at: now, results: &results) else {
+        guard
+            let (sequence, recorded) = self.applyAndJournal(
+                batch,
+                kind: .client,
+                at: now,
+                syncByCaller: syncByCaller,
+                results: &results
+            )
+        else {
             completion(.failure(self.writerFailure!))
             return
         }
@@ -690,6 +748,7 @@ public final class Engine: @unchecked Sendable {
         _ batch: OperationBatch,
         kind: JournalRecord.Kind,
         at now: Timestamp,
+        syncByCaller: Bool = false,
         results: inout [OperationResult]
     ) -> (UInt64, Timestamp)? {
         let first = self.ledger.lastTransaction.rawValue + 1
@@ -704,7 +763,7 @@ public final class Engine: @unchecked Sendable {
         self.recordBytes.removeAll(keepingCapacity: true)
         record.encode(batch, into: &self.recordBytes)
         do {
-            self.lastAppended = try self.journal.append(self.recordBytes)
+            self.lastAppended = try self.journal.append(self.recordBytes, syncByCaller: syncByCaller)
             if self.lastAppended >= self.nextSnapshotAt {
                 self.snapshotter.request(through: self.lastAppended)
                 self.nextSnapshotAt = self.lastAppended &+ (self.configuration.snapshotEveryRecords ?? .max)
@@ -722,7 +781,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Journals an expiry for every hold whose deadline has come by `now`, in sweeps of at most
     /// ``Configuration/expiriesPerSweepMax``.
-    private func sweepExpiries(at now: Timestamp) {
+    private func sweepExpiries(at now: Timestamp, syncByCaller: Bool = false) {
         while self.writerFailure == nil, let deadline = self.ledger.nextHoldDeadline(), deadline <= now {
             let due = self.ledger.dueHoldExpiries(at: now, limit: self.configuration.expiriesPerSweepMax)
             guard !due.isEmpty else { return }
@@ -731,7 +790,13 @@ public final class Engine: @unchecked Sendable {
                 self.expiryBatch.appendExpiry(hold: hold)
             }
             guard
-                self.applyAndJournal(self.expiryBatch, kind: .expirySweep, at: now, results: &self.expiryResults) != nil
+                self.applyAndJournal(
+                    self.expiryBatch,
+                    kind: .expirySweep,
+                    at: now,
+                    syncByCaller: syncByCaller,
+                    results: &self.expiryResults
+                ) != nil
             else {
                 return
             }

@@ -55,6 +55,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var needsFlush = false
     /// Inside `decodeBuffered`: engine answers that come inline must not start it again.
     private var isDecoding = false
+    /// A task that syncs the journal is queued on this loop (``scheduleSync()``).
+    private var syncScheduled = false
 
     init(shared: ServerShared, isReadOnly: Bool, readOnlyReason: String, logger: Logger) {
         self.shared = shared
@@ -248,7 +250,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let bound = self.bound()
             let statistics = self.shared.statistics
             let acknowledgement: Engine.Acknowledgement = submit.acknowledgement == .applied ? .applied : .durable
-            self.shared.engine.submit(submit.batch, acknowledgement: acknowledgement) { result in
+            let syncByCaller = acknowledgement == .durable && self.shared.configuration.syncOnEventLoop
+            if syncByCaller {
+                self.scheduleSync()
+            }
+            self.shared.engine.submit(submit.batch, acknowledgement: acknowledgement, syncByCaller: syncByCaller) {
+                result in
                 statistics.submitCompleted(nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
                 switch result {
                 case .success(let response):
@@ -309,6 +316,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
             self.read(id, opcode, byteCount, request.consistency) { ledger in
                 .idempotencyRecord(IdempotencyReply(ledger.idempotencyRecord(request.key)))
             }
+        }
+    }
+
+    /// Queues, once per pass, a task that syncs what this loop applied for its durable writes. Tasks
+    /// run after the loop has read every ready connection, so one sync covers all of them; the
+    /// completions then run on this loop, and each reply is written without a hop.
+    private func scheduleSync() {
+        guard !self.syncScheduled, let context = self.context else { return }
+        self.syncScheduled = true
+        let bound = self.bound()
+        let engine = self.shared.engine
+        context.eventLoop.execute {
+            bound.value.syncScheduled = false
+            engine.syncPending()
         }
     }
 

@@ -23,6 +23,13 @@ public struct ServerConfiguration: Sendable {
     /// Event loop threads serving connections. The writer applies batches on its own thread (or on
     /// an event loop thread that finds it idle), so more loops than cores only add contention.
     public var eventLoopThreads: Int
+    /// Whether an event loop syncs the journal itself for the durable writes it applied in one pass
+    /// over its ready connections, when no sync is under way (default), instead of waking the
+    /// journal's sync thread. A lone request then costs no thread wake-up and its reply is written
+    /// by the thread that applied it; the loop blocks for that one `fdatasync`, during which its
+    /// connections wait (they wait for the same sync either way). Off: the sync thread does every
+    /// sync and the loop never blocks on the disk.
+    public var syncOnEventLoop: Bool
     /// At shutdown, how long connections get to receive the replies of requests already in progress
     /// before they are closed regardless.
     public var shutdownDrainMilliseconds: Int64
@@ -37,6 +44,7 @@ public struct ServerConfiguration: Sendable {
         writerGroupIDs: Set<gid_t> = [],
         limits: ConnectionLimits = .defaults,
         eventLoopThreads: Int = 1,
+        syncOnEventLoop: Bool = true,
         shutdownDrainMilliseconds: Int64 = 30_000,
         serverVersion: String
     ) {
@@ -51,6 +59,7 @@ public struct ServerConfiguration: Sendable {
         self.writerGroupIDs = writerGroupIDs
         self.limits = limits
         self.eventLoopThreads = eventLoopThreads
+        self.syncOnEventLoop = syncOnEventLoop
         self.shutdownDrainMilliseconds = shutdownDrainMilliseconds
         self.serverVersion = serverVersion
     }

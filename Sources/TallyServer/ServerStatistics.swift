@@ -132,6 +132,10 @@ final class ServerStatistics: Sendable {
             gauge("ledger.memory_bytes", UInt64(ledger.keyMemoryBytes + ledger.transactionMemoryBytes + ledger.accountMemoryBytes))
         }
         gauge("journal.durable_sequence", engine.durableSequence)
+        let syncs = engine.journalSyncs
+        counter("journal.syncs", syncs.bySyncThread + syncs.byCaller)
+        counter("journal.syncs.on_event_loop", syncs.byCaller)
+        counter("journal.synced_records", syncs.records)
         let snapshots = engine.snapshotStatus
         counter("snapshot.written", snapshots.written)
         counter("snapshot.failed", snapshots.failed)

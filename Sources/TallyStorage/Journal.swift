@@ -10,6 +10,12 @@ import SystemPackage
 /// failed write or sync stops the journal for good. Segments are zero-filled in advance by a
 /// preparer thread, so a sync never has to write allocation metadata.
 ///
+/// An appender may instead write and sync its own records: ``append(_:syncByCaller:)`` leaves the
+/// sync thread asleep when it is idle, and the appender calls ``syncPending()`` once it has appended
+/// what it has (a server: at the end of an event loop tick). A lone request then costs no thread
+/// wake-up, and its durability is reported on the appender's thread. Records left so are taken by
+/// the sync thread within ``Configuration/callerSyncNanosecondsMax`` if the appender never syncs them.
+///
 /// Records are opaque bytes here: the journal knows nothing of ledgers.
 public final class Journal: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition` or, for the spare segment,
@@ -21,16 +27,26 @@ public final class Journal: @unchecked Sendable {
         public var segmentBytes: Int
         /// Bytes of records waiting for their write; an append beyond it waits (backpressure).
         public var pendingBytesMax: Int
+        /// The longest the sync thread leaves records appended with `syncByCaller` to their
+        /// appender: it wakes this often when idle and syncs whatever it finds pending (a safety
+        /// net; appenders sync within microseconds).
+        public var callerSyncNanosecondsMax: UInt64
 
-        public init(segmentBytes: Int = 64 << 20, pendingBytesMax: Int = 64 << 20) {
+        public init(
+            segmentBytes: Int = 64 << 20,
+            pendingBytesMax: Int = 64 << 20,
+            callerSyncNanosecondsMax: UInt64 = 50_000_000
+        ) {
             precondition(
                 segmentBytes >= Journal.segmentBytesMin,
                 "segments must be at least \(Journal.segmentBytesMin) bytes"
             )
             precondition(segmentBytes <= Int(Int32.max), "segments must be below 2 GiB")
             precondition(pendingBytesMax >= 1)
+            precondition(callerSyncNanosecondsMax >= 1_000_000, "at least a millisecond between idle wake-ups")
             self.segmentBytes = segmentBytes
             self.pendingBytesMax = pendingBytesMax
+            self.callerSyncNanosecondsMax = callerSyncNanosecondsMax
         }
 
         /// The largest record payload these segments can hold.
@@ -55,6 +71,18 @@ public final class Journal: @unchecked Sendable {
         case durable(through: UInt64)
         /// The journal stopped for good; records after the last durable one never will be.
         case failed(StorageError)
+    }
+
+    /// How many groups were written and synced, and by whom.
+    public struct SyncCounts: Hashable, Sendable {
+        /// Groups the sync thread wrote and synced.
+        public var bySyncThread: UInt64 = 0
+        /// Groups an appender wrote and synced itself (``Journal/syncPending()``).
+        public var byCaller: UInt64 = 0
+        /// Records those groups held.
+        public var records: UInt64 = 0
+
+        public init() {}
     }
 
     /// A group of records waiting for its write.
@@ -90,6 +118,11 @@ public final class Journal: @unchecked Sendable {
     private var appendOffset: Int
     private var appendCapacity: Int
     private var syncThreadRunning = false
+    /// Threads blocked in ``append(_:syncByCaller:)`` for room, and in ``waitUntilDurable(_:)``: a
+    /// caller's sync wakes them only when there are any.
+    private var appendersWaiting = 0
+    private var durableWaiters = 0
+    private var syncCounts = SyncCounts()
     /// Set by the first ``close()``: a second one must not close the files again (their descriptor
     /// numbers may belong to other files by then).
     private var closeCalled = false
@@ -102,7 +135,8 @@ public final class Journal: @unchecked Sendable {
     /// Numbers the spares' temporary names, so the next spare never touches the one being activated.
     private var spareCount = 0
 
-    // Sync thread only (and the opener, before the threads start).
+    // Whoever syncs (the machine's `syncing` state makes it one thread at a time), and the opener
+    // before the threads start.
     private var active: FileDescriptor
     private var activeFirstSequence: UInt64
     private var writeOffset: Int
@@ -210,8 +244,11 @@ public final class Journal: @unchecked Sendable {
     /// reports a sequence at or past it. Called by one writer at a time; waits while too many bytes
     /// are pending (backpressure). Throws when the journal has failed or is closed, or when the
     /// payload is empty or too large.
+    ///
+    /// With `syncByCaller`, an idle sync thread is not woken: the caller must call
+    /// ``syncPending()`` soon (a sync under way takes the record in its next group either way).
     @discardableResult
-    public func append(_ payload: UnsafeRawBufferPointer) throws -> UInt64 {
+    public func append(_ payload: UnsafeRawBufferPointer, syncByCaller: Bool = false) throws -> UInt64 {
         guard payload.count >= 1, payload.count <= self.configuration.recordPayloadBytesMax else {
             throw StorageError(
                 .invalidArgument,
@@ -223,7 +260,11 @@ public final class Journal: @unchecked Sendable {
         let (sequence, wakeSyncThread): (UInt64, Bool)
         do {
             defer { self.condition.unlock() }
-            (sequence, wakeSyncThread) = try self.appendLocked(payload, recordBytes: recordBytes)
+            (sequence, wakeSyncThread) = try self.appendLocked(
+                payload,
+                recordBytes: recordBytes,
+                syncByCaller: syncByCaller
+            )
         }
         // Woken after the unlock: woken before it, the sync thread would run only to block on the
         // lock this thread still holds, and sleep and wake a second time (a futex round trip each).
@@ -235,14 +276,24 @@ public final class Journal: @unchecked Sendable {
 
     /// The part of ``append(_:)`` under the lock; returns the sequence, and whether the sync thread
     /// must be woken.
-    private func appendLocked(_ payload: UnsafeRawBufferPointer, recordBytes: Int) throws -> (UInt64, Bool) {
+    private func appendLocked(
+        _ payload: UnsafeRawBufferPointer,
+        recordBytes: Int,
+        syncByCaller: Bool
+    ) throws -> (UInt64, Bool) {
         while self.pendingBytes > 0 && self.pendingBytes + recordBytes > self.configuration.pendingBytesMax
             && self.machine.failure == nil && !self.machine.isClosed
         {
+            // Records this thread left for its own sync would never make room: hand them over.
+            if self.machine.syncThreadHasWork {
+                self.condition.broadcast()
+            }
+            self.appendersWaiting += 1
             self.condition.wait()
+            self.appendersWaiting -= 1
         }
         let sequence = self.machine.lastAppended + 1
-        let action = self.machine.recordAppended(sequence)
+        let action = self.machine.recordAppended(sequence, syncByCaller: syncByCaller)
         if case .reject(let error) = action {
             throw error
         }
@@ -286,8 +337,35 @@ public final class Journal: @unchecked Sendable {
 
     /// Appends a record held in an array.
     @discardableResult
-    public func append(_ payload: [UInt8]) throws -> UInt64 {
-        try payload.withUnsafeBytes { try self.append($0) }
+    public func append(_ payload: [UInt8], syncByCaller: Bool = false) throws -> UInt64 {
+        try payload.withUnsafeBytes { try self.append($0, syncByCaller: syncByCaller) }
+    }
+
+    /// Writes and syncs, on the calling thread, every record appended and not yet taken by a sync,
+    /// then reports the new durable sequence (or the failure) to `onDurable` on this thread. Returns
+    /// false, at once, when a sync is under way (it or the next one takes the records), when nothing
+    /// is pending, or when the journal has stopped. Blocks for one write and `fdatasync`.
+    @discardableResult
+    public func syncPending() -> Bool {
+        self.condition.lock()
+        guard case .write = self.machine.callerSyncAction() else {
+            self.condition.unlock()
+            return false
+        }
+        let writes = self.pending
+        self.pending = []
+        self.pendingBytes = 0
+        let wakeAppenders = self.appendersWaiting > 0
+        self.condition.unlock()
+        if wakeAppenders {
+            self.condition.broadcast()
+        }
+        let (action, wake) = self.writeGroup(writes, by: .caller)
+        if wake {
+            self.condition.broadcast()
+        }
+        self.publish(action)
+        return true
     }
 
     /// The last sequence known to be on stable storage.
@@ -302,6 +380,14 @@ public final class Journal: @unchecked Sendable {
         self.condition.lock()
         defer { self.condition.unlock() }
         return self.machine.lastAppended
+    }
+
+    /// The groups written and synced so far (a statistic: records per sync tells group commit's
+    /// effect).
+    public var syncs: SyncCounts {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.syncCounts
     }
 
     /// The failure that stopped the journal, if it stopped.
@@ -328,7 +414,13 @@ public final class Journal: @unchecked Sendable {
                     sequence: sequence
                 )
             }
+            // Records left for their appender's sync are handed to the sync thread.
+            if self.machine.syncThreadHasWork {
+                self.condition.broadcast()
+            }
+            self.durableWaiters += 1
             self.condition.wait()
+            self.durableWaiters -= 1
         }
     }
 
@@ -399,10 +491,13 @@ public final class Journal: @unchecked Sendable {
 
     private func runSyncThread() {
         self.condition.lock()
+        let deferredWaitSeconds = Double(self.configuration.callerSyncNanosecondsMax) / 1e9
         while true {
             switch self.machine.nextAction() {
             case .wait:
-                self.condition.wait()
+                // Timed: records appended for their appender's sync do not wake this thread, and
+                // are taken on the next wake-up if the appender has not synced them by then.
+                self.condition.wait(until: Date(timeIntervalSinceNow: deferredWaitSeconds))
             case .stop:
                 self.syncThreadRunning = false
                 self.condition.broadcast()
@@ -415,35 +510,59 @@ public final class Journal: @unchecked Sendable {
                 // After the unlock, so that appenders waiting for room do not wake only to block on it.
                 self.condition.unlock()
                 self.condition.broadcast()
-
-                var failure: StorageError? = nil
-                do {
-                    try self.write(writes)
-                } catch let error as StorageError {
-                    failure = error
-                } catch {
-                    failure = StorageError(.io, "\(error)")
-                }
-
-                self.condition.lock()
-                for write in writes where self.freeBuffers.count < 4 {
-                    self.freeBuffers.append(write.bytes)
-                }
-                let action = failure.map { self.machine.syncFailed($0) } ?? self.machine.syncSucceeded()
-                self.condition.unlock()
+                let (action, _) = self.writeGroup(writes, by: .syncThread)
                 self.condition.broadcast()
-                switch action {
-                case .publish(let durable):
-                    self.onDurable(.durable(through: durable))
-                case .fail(let error):
-                    self.onDurable(.failed(error))
-                }
+                self.publish(action)
                 self.condition.lock()
             }
         }
     }
 
-    /// Writes the groups (rotating segments where they say so) and syncs. Sync thread only.
+    /// Writes and syncs a group taken from `pending` (by the sync thread or a caller), and ends the
+    /// machine's sync. Returns the outcome, and whether anyone waits on `condition` for it: the sync
+    /// thread (more records, or a close), appenders waiting for room, or waiters for durability.
+    private func writeGroup(
+        _ writes: [PendingWrite],
+        by syncer: GroupCommit.Syncer
+    ) -> (GroupCommit.SyncEndAction, wake: Bool) {
+        var failure: StorageError? = nil
+        do {
+            try self.write(writes)
+        } catch let error as StorageError {
+            failure = error
+        } catch {
+            failure = StorageError(.io, "\(error)")
+        }
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        for write in writes where self.freeBuffers.count < 4 {
+            self.freeBuffers.append(write.bytes)
+        }
+        let action = failure.map { self.machine.syncFailed($0) } ?? self.machine.syncSucceeded()
+        if failure == nil {
+            switch syncer {
+            case .syncThread: self.syncCounts.bySyncThread += 1
+            case .caller: self.syncCounts.byCaller += 1
+            }
+            for write in writes {
+                self.syncCounts.records += write.lastSequence - write.firstSequence + 1
+            }
+        }
+        let wake =
+            failure != nil || self.machine.syncThreadHasWork || self.appendersWaiting > 0 || self.durableWaiters > 0
+        return (action, wake)
+    }
+
+    private func publish(_ action: GroupCommit.SyncEndAction) {
+        switch action {
+        case .publish(let durable):
+            self.onDurable(.durable(through: durable))
+        case .fail(let error):
+            self.onDurable(.failed(error))
+        }
+    }
+
+    /// Writes the groups (rotating segments where they say so) and syncs. The syncer only.
     private func write(_ writes: [PendingWrite]) throws {
         for write in writes {
             if write.startsNewSegment {
@@ -475,7 +594,7 @@ public final class Journal: @unchecked Sendable {
     }
 
     /// Starts the next segment: the current one is synced first, so a later segment always means
-    /// every record before it was durable. Sync thread only.
+    /// every record before it was durable. The syncer only.
     private func rotate(firstSequence: UInt64) throws {
         try self.fileSystem.synchronizeData(self.active)
         let (spare, sparePath) = try self.takeSpare()

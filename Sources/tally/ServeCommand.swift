@@ -65,6 +65,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Event loop threads serving connections.")
     var eventLoopThreads: Int = 1
 
+    @Flag(
+        name: .long,
+        inversion: .prefixedNo,
+        help: """
+            Let an event loop sync the journal itself for the durable writes of one pass over its connections \
+            (no thread wake-up per request); without, the journal's sync thread does every sync.
+            """
+    )
+    var syncOnEventLoop = true
+
+    @Option(
+        name: .long,
+        help: "The largest batch an event loop applies itself when the writer is idle; larger ones go to the writer thread."
+    )
+    var maxInlineOperations: Int = 256
+
     @Option(name: .long, help: "At shutdown, how long connections get to receive their replies, in milliseconds.")
     var drainTimeoutMs: Int64 = 30_000
 
@@ -97,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard self.eventLoopThreads >= 1 else { throw ValidationError("--event-loop-threads must be at least 1") }
+        guard self.maxInlineOperations >= 0 else { throw ValidationError("--max-inline-operations must be at least 0") }
         guard self.maxQueuedRequests >= 1 else { throw ValidationError("--max-queued-requests must be at least 1") }
         guard self.snapshotsRetained >= 1 else { throw ValidationError("--snapshots-retained must be at least 1") }
         guard self.drainTimeoutMs >= 0 else { throw ValidationError("--drain-timeout-ms must be at least 0") }
@@ -121,6 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         var engineConfiguration = Engine.Configuration(dataDirectory: FilePath(self.dataDirectory))
         engineConfiguration.queuedRequestsMax = self.maxQueuedRequests
+        engineConfiguration.callerAppliesOperationsMax = self.maxInlineOperations
         engineConfiguration.snapshotEveryRecords = self.snapshotEveryRecords == 0 ? nil : self.snapshotEveryRecords
         engineConfiguration.snapshotIntervalNanoseconds =
             self.snapshotIntervalSeconds == 0 ? nil : self.snapshotIntervalSeconds * 1_000_000_000
@@ -167,6 +185,7 @@ struct ServeCommand: AsyncParsableCommand {
                 waitTimeoutMaxMilliseconds: self.maxWaitMs
             ),
             eventLoopThreads: self.eventLoopThreads,
+            syncOnEventLoop: self.syncOnEventLoop,
             shutdownDrainMilliseconds: self.drainTimeoutMs,
             serverVersion: "tally \(TallyVersion.string)"
         )

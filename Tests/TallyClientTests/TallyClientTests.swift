@@ -312,9 +312,13 @@ struct TallyClientTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let clock = ContinuousClock()
         let missing = directory.appendingPathComponent("missing.sock").path
+        // A long connect timeout: failing by it would be `timeout`, and take a minute.
+        var configuration = TallyClient.Configuration.testing
+        configuration.connectTimeout = .seconds(60)
         let start = clock.now
-        let error = await outcome { try await TallyClient.connect(socketPath: missing) }.failure
-        #expect(clock.now - start < .seconds(2))
+        let error = await outcome { try await TallyClient.connect(socketPath: missing, configuration: configuration) }
+            .failure
+        #expect(clock.now - start < .seconds(30))
         #expect(error?.code == .connectFailed)
         #expect(error?.message.contains(missing) == true)
         #expect(error?.message.contains("is the server running?") == true)

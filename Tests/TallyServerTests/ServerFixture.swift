@@ -24,7 +24,8 @@ final class ServerFixture {
         readOnlySocket: Bool = false,
         writerUserIDs: Set<uid_t>? = nil,
         queuedRequestsMax: Int = 4_096,
-        shutdownDrainMilliseconds: Int64 = 10_000
+        shutdownDrainMilliseconds: Int64 = 10_000,
+        syncOnEventLoop: Bool = true
     ) async throws {
         // Short paths: a Unix socket path has at most 107 bytes.
         let directory = "/tmp/tally-server-\(UInt32.random(in: 0...UInt32.max))"
@@ -49,6 +50,7 @@ final class ServerFixture {
                 readOnlySocketPath: readOnlySocket ? directory + "/read.sock" : nil,
                 writerUserIDs: writerUserIDs ?? [geteuid()],
                 limits: limits,
+                syncOnEventLoop: syncOnEventLoop,
                 shutdownDrainMilliseconds: shutdownDrainMilliseconds,
                 serverVersion: "tally test"
             ),

@@ -238,7 +238,9 @@ struct ServerTests {
 
     @Test func aClientThatDoesNotReadIsHeldAtTheInFlightLimit() async throws {
         let limits = ConnectionLimits(frameBytesMax: 4_096, inFlightBytesMax: 4_096)
-        let fixture = try await ServerFixture(limits: limits)
+        // The journal's sync thread syncs: with syncs held, an event loop that synced itself would
+        // be blocked and could not answer the statistics request this test reads.
+        let fixture = try await ServerFixture(limits: limits, syncOnEventLoop: false)
         let socket = try fixture.connect()
         _ = try socket.roundTrip(.submitBatch(SubmitBatchRequest(ServerFixture.setup)))
         // Hold every sync: durable writes stay in flight, so the server must stop reading.
@@ -249,7 +251,9 @@ struct ServerTests {
         var bytes: [UInt8] = []
         RequestFrame(requestID: 1, .submitBatch(SubmitBatchRequest(batch))).encode(into: &bytes)
         let perFrame = bytes.count
-        for index in 0..<2_000 {
+        // Several times the in-flight budget, and far less than the socket's buffers hold (the
+        // sends must not block once the server stops reading).
+        for index in 0..<200 {
             var frame: [UInt8] = []
             let op = ServerFixture.capture(key: UInt64(index + 10), amount: 100)
             RequestFrame(requestID: UInt64(index + 10), .submitBatch(SubmitBatchRequest(OperationBatch([op]))))
@@ -274,6 +278,41 @@ struct ServerTests {
             answered += 1
         }
         #expect(answered == sent)
+        try await fixture.stop()
+    }
+
+    @Test(arguments: [true, false])
+    func durableSubmitsAreSyncedByTheEventLoopOrTheSyncThreadAsConfigured(onEventLoop: Bool) async throws {
+        let fixture = try await ServerFixture(syncOnEventLoop: onEventLoop)
+        let socket = try fixture.connect()
+        _ = try socket.roundTrip(.submitBatch(SubmitBatchRequest(ServerFixture.setup)))
+        for key in 1...40 {
+            let batch = OperationBatch([ServerFixture.capture(key: UInt64(key), amount: 1_000)])
+            let reply = try socket.roundTrip(.submitBatch(SubmitBatchRequest(batch))).submit
+            #expect(reply.results.map(\.code) == [.ok])
+            // Acknowledged as durable: the journal says so before the reply leaves.
+            #expect(fixture.engine.durableSequence >= reply.sequence)
+        }
+        // Applied acknowledgements are the sync thread's in either mode.
+        let applied = OperationBatch([ServerFixture.capture(key: 99, amount: 1_000)])
+        _ = try socket.roundTrip(.submitBatch(SubmitBatchRequest(applied, acknowledgement: .applied)))
+        let statistics = try socket.roundTrip(.statistics).reply
+        guard case .statistics(let stats) = statistics else {
+            Issue.record("\(statistics)")
+            return
+        }
+        let named = Dictionary(uniqueKeysWithValues: stats.statistics.map { ($0.name, $0.value) })
+        let syncs = try #require(named["journal.syncs"])
+        let onLoop = try #require(named["journal.syncs.on_event_loop"])
+        #expect(syncs >= 41)
+        if onEventLoop {
+            // One request at a time: the loop synced nearly every one itself (the sync thread may
+            // take a few on its periodic wake-up, and takes the applied one).
+            #expect(onLoop >= 30, "\(onLoop) of \(syncs) syncs on the event loop")
+        } else {
+            #expect(onLoop == 0)
+        }
+        #expect(named["journal.synced_records"] ?? 0 >= 42)
         try await fixture.stop()
     }
 

@@ -11,6 +11,10 @@ struct GroupCommitTests {
     enum Event: CustomStringConvertible {
         /// The writer appended this sequence.
         case append(UInt64)
+        /// The writer appended this sequence, to sync it itself.
+        case appendForCaller(UInt64)
+        /// The appender asks whether to write now.
+        case callerSync
         /// The sync thread asks for work.
         case next
         case syncSucceeded
@@ -21,6 +25,8 @@ struct GroupCommitTests {
         var description: String {
             switch self {
             case .append(let sequence): return "append(\(sequence))"
+            case .appendForCaller(let sequence): return "appendForCaller(\(sequence))"
+            case .callerSync: return "callerSync"
             case .next: return "next"
             case .syncSucceeded: return "syncSucceeded"
             case .syncFailed(let error): return "syncFailed(\(error.code))"
@@ -33,6 +39,7 @@ struct GroupCommitTests {
     enum Action: Hashable {
         case wakeSyncThread
         case none
+        case syncByCaller
         case reject(StorageError.Code, Errno?)
         case write(through: UInt64)
         case wait
@@ -52,7 +59,20 @@ struct GroupCommitTests {
             switch machine.recordAppended(sequence) {
             case .wakeSyncThread: return .wakeSyncThread
             case .none: return .none
+            case .syncByCaller: return .syncByCaller
             case .reject(let error): return .reject(error.code, error.errno)
+            }
+        case .appendForCaller(let sequence):
+            switch machine.recordAppended(sequence, syncByCaller: true) {
+            case .wakeSyncThread: return .wakeSyncThread
+            case .none: return .none
+            case .syncByCaller: return .syncByCaller
+            case .reject(let error): return .reject(error.code, error.errno)
+            }
+        case .callerSync:
+            switch machine.callerSyncAction() {
+            case .write(let through): return .write(through: through)
+            case .none: return .none
             }
         case .next:
             switch machine.nextAction() {
@@ -272,6 +292,73 @@ struct GroupCommitTests {
             (.next, .stop),
         ])
         #expect(machine.isClosed)
+    }
+
+    @Test func aCallerSyncsItsOwnRecordsWithoutWakingTheSyncThread() {
+        var machine = Self.run([
+            (.next, .wait),
+            (.appendForCaller(1), .syncByCaller),
+            (.appendForCaller(2), .syncByCaller),
+            (.callerSync, .write(through: 2)),
+            // While the caller syncs, the sync thread (woken for any reason) waits, and records
+            // appended meanwhile join the next group.
+            (.next, .wait),
+            (.appendForCaller(3), .none),
+            (.callerSync, .none),
+            (.syncSucceeded, .publish(durable: 2)),
+        ])
+        // Record 3 was appended during the caller's sync: the sync thread must be woken for it.
+        #expect(machine.syncThreadHasWork)
+        #expect(Self.apply(.next, to: &machine) == .write(through: 3))
+        #expect(Self.apply(.callerSync, to: &machine) == .none)
+        #expect(Self.apply(.syncSucceeded, to: &machine) == .publish(durable: 3))
+        #expect(!machine.syncThreadHasWork)
+        #expect(Self.apply(.callerSync, to: &machine) == .none)
+        #expect(machine.durable == 3)
+    }
+
+    @Test func theSyncThreadTakesRecordsLeftForTheCaller() {
+        // Woken (its timed wait, another append, a close), the sync thread takes deferred records;
+        // the caller then finds nothing to do.
+        Self.run([
+            (.appendForCaller(1), .syncByCaller),
+            (.next, .write(through: 1)),
+            (.callerSync, .none),
+            (.appendForCaller(2), .none),
+            (.syncSucceeded, .publish(durable: 1)),
+            (.appendForCaller(3), .syncByCaller),
+            (.callerSync, .write(through: 3)),
+            (.syncSucceeded, .publish(durable: 3)),
+            (.callerSync, .none),
+            (.next, .wait),
+        ])
+    }
+
+    @Test func aCloseDuringACallersSyncIsLeftToTheSyncThread() {
+        var machine = Self.run([
+            (.appendForCaller(1), .syncByCaller),
+            (.callerSync, .write(through: 1)),
+            (.close, .nothing),
+            (.next, .wait),
+            (.appendForCaller(2), .reject(.closed, nil)),
+            (.syncSucceeded, .publish(durable: 1)),
+        ])
+        #expect(machine.syncThreadHasWork, "the close waits for the sync thread to stop")
+        #expect(Self.apply(.next, to: &machine) == .stop)
+        #expect(machine.isClosed)
+    }
+
+    @Test func aFailedCallerSyncIsFinalToo() {
+        let machine = Self.run([
+            (.appendForCaller(1), .syncByCaller),
+            (.callerSync, .write(through: 1)),
+            (.syncFailed(Self.eio), .fail(.journalFailed, .ioError)),
+            (.callerSync, .none),
+            (.appendForCaller(2), .reject(.journalFailed, .ioError)),
+            (.next, .stop),
+        ])
+        #expect(machine.durable == 0)
+        #expect(!machine.syncThreadHasWork)
     }
 
     @Test func rejectionMessagesSayClosingOrClosed() {
