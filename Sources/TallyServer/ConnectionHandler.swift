@@ -182,7 +182,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 case .failure(let error):
                     self.logger.debug(
                         "refused request",
-                        metadata: ["status": "\(error.status)", "request": "\(error.requestID)", "error": "\(error.message)"]
+                        metadata: [
+                            "status": "\(error.status)", "request": "\(error.requestID)", "error": "\(error.message)",
+                        ]
                     )
                     self.write(ReplyFrame(error: error))
                 }
@@ -232,14 +234,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .statistics:
             let bound = self.bound()
             let shared = self.shared
-            self.shared.engine.read(.applied, { $0.statistics }) { result in
-                // A closed or failed engine still has server statistics to report.
-                let ledger = try? result.get()
-                bound.run { handler in
-                    let statistics = shared.statistics.report(ledger: ledger, engine: shared.engine)
-                    handler.answer(id, byteCount, .statistics(StatisticsReply(statistics)))
+            self.shared.engine.read(
+                .applied,
+                { $0.statistics },
+                completion: { result in
+                    // A closed or failed engine still has server statistics to report.
+                    let ledger = try? result.get()
+                    bound.run { handler in
+                        let statistics = shared.statistics.report(ledger: ledger, engine: shared.engine)
+                        handler.answer(id, byteCount, .statistics(StatisticsReply(statistics)))
+                    }
                 }
-            }
+            )
         case .submitBatch(let submit):
             guard !self.isReadOnly else {
                 self.fail(id, opcode, byteCount, ErrorReply(.readOnly, message: self.readOnlyReason))
@@ -387,14 +393,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
             guard !answered.value else { return }
             answered.value = true
             engine.cancel(wait)
-            bound.value.fail(id, opcode, byteCount, Self.durabilityTimeout(request.sequence, engine.durableSequence, timeout))
+            bound.value.fail(
+                id,
+                opcode,
+                byteCount,
+                Self.durabilityTimeout(request.sequence, engine.durableSequence, timeout)
+            )
         }
     }
 
     private static func durabilityTimeout(_ sequence: UInt64, _ durable: UInt64, _ timeout: UInt32) -> ErrorReply {
         ErrorReply(
             .durabilityTimeout,
-            message: "sequence \(sequence) is not durable after \(timeout) ms (durable through \(durable)); nothing is lost: wait again"
+            message:
+                "sequence \(sequence) is not durable after \(timeout) ms (durable through \(durable)); nothing is lost: wait again"
         )
     }
 

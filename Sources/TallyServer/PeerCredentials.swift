@@ -23,7 +23,9 @@ public struct PeerCredentials: Hashable, Sendable, CustomStringConvertible {
     /// libc type be called from such a function (SocketOptionProvider.swift).
     static func of(_ channel: any Channel) -> EventLoopFuture<PeerCredentials> {
         guard let provider = channel as? any SocketOptionProvider else {
-            return channel.eventLoop.makeFailedFuture(ServerError(.peerCredentials, "the channel has no socket options"))
+            return channel.eventLoop.makeFailedFuture(
+                ServerError(.peerCredentials, "the channel has no socket options")
+            )
         }
         let future: EventLoopFuture<tally_ucred> = provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET),

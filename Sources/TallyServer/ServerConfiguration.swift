@@ -51,7 +51,10 @@ public struct ServerConfiguration: Sendable {
         precondition(eventLoopThreads >= 1, "at least one event loop thread")
         precondition(shutdownDrainMilliseconds >= 0, "a drain time of at least 0 ms")
         precondition(socketMode & ~0o777 == 0, "socket mode \(String(socketMode, radix: 8)) has bits beyond 0777")
-        precondition((1...WireProtocol.nameBytesMax).contains(serverVersion.utf8.count), "a server version of 1 to 64 bytes")
+        precondition(
+            (1...WireProtocol.nameBytesMax).contains(serverVersion.utf8.count),
+            "a server version of 1 to 64 bytes"
+        )
         self.socketPath = socketPath
         self.readOnlySocketPath = readOnlySocketPath
         self.socketMode = socketMode

@@ -129,7 +129,10 @@ final class ServerStatistics: Sendable {
             counter("ledger.rejected_operations", ledger.rejectedOperations)
             counter("ledger.batches", ledger.batches)
             gauge("ledger.recorded_time_ns", ledger.recordedTime.nanosecondsSinceEpoch)
-            gauge("ledger.memory_bytes", UInt64(ledger.keyMemoryBytes + ledger.transactionMemoryBytes + ledger.accountMemoryBytes))
+            gauge(
+                "ledger.memory_bytes",
+                UInt64(ledger.keyMemoryBytes + ledger.transactionMemoryBytes + ledger.accountMemoryBytes)
+            )
         }
         gauge("journal.durable_sequence", engine.durableSequence)
         let syncs = engine.journalSyncs

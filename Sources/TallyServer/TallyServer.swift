@@ -42,7 +42,8 @@ public final class TallyServer: Service, Sendable {
 
     /// A server of `engine`. Without a `group`, the server makes one of
     /// ``ServerConfiguration/eventLoopThreads`` threads and shuts it down when it stops.
-    public init(engine: Engine, configuration: ServerConfiguration, logger: Logger, group: (any EventLoopGroup)? = nil) {
+    public init(engine: Engine, configuration: ServerConfiguration, logger: Logger, group: (any EventLoopGroup)? = nil)
+    {
         self.shared = ServerShared(engine: engine, configuration: configuration)
         if let group {
             self.group = group
@@ -134,7 +135,10 @@ public final class TallyServer: Service, Sendable {
         }
         let remaining = self.state.withLockedValue { Array($0.connections.values) }
         if !remaining.isEmpty {
-            self.logger.warning("closing connections that did not drain in time", metadata: ["connections": "\(remaining.count)"])
+            self.logger.warning(
+                "closing connections that did not drain in time",
+                metadata: ["connections": "\(remaining.count)"]
+            )
             for connection in remaining {
                 try? await connection.close()
             }

@@ -35,7 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Permission bits of the socket files, in octal (connecting needs write permission).")
     var socketMode: String = "600"
 
-    @Option(name: .long, help: "A user id allowed to write (repeatable; default: the server's own user; root always may).")
+    @Option(
+        name: .long,
+        help: "A user id allowed to write (repeatable; default: the server's own user; root always may)."
+    )
     var writerUid: [UInt32] = []
 
     @Option(name: .long, help: "A group id whose members (by primary group) may write (repeatable).")
@@ -77,7 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: "The largest batch an event loop applies itself when the writer is idle; larger ones go to the writer thread."
+        help:
+            "The largest batch an event loop applies itself when the writer is idle; larger ones go to the writer thread."
     )
     var maxInlineOperations: Int = 256
 
@@ -107,10 +111,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard UInt16(self.socketMode, radix: 8).map({ $0 & ~0o777 == 0 }) == true else {
-            throw ValidationError("--socket-mode must be octal permission bits such as 600 or 660, not \(self.socketMode)")
+            throw ValidationError(
+                "--socket-mode must be octal permission bits such as 600 or 660, not \(self.socketMode)"
+            )
         }
         guard Logger.Level(rawValue: self.logLevel) != nil else {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard self.eventLoopThreads >= 1 else { throw ValidationError("--event-loop-threads must be at least 1") }
         guard self.maxInlineOperations >= 0 else { throw ValidationError("--max-inline-operations must be at least 0") }

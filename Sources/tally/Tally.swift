@@ -16,7 +16,8 @@ struct Tally: AsyncParsableCommand {
             """,
         version: TallyVersion.string,
         subcommands: [
-            VersionCommand.self, ServeCommand.self, SimulateCommand.self, JournalCommand.self, SnapshotCommand.self, CodesCommand.self,
+            VersionCommand.self, ServeCommand.self, SimulateCommand.self, JournalCommand.self, SnapshotCommand.self,
+            CodesCommand.self,
             AssetsCommand.self, AccountsCommand.self, PostCommand.self, HoldCommand.self, CaptureCommand.self,
             IncreaseCommand.self, VoidCommand.self, ReverseCommand.self, BalanceCommand.self, LookupCommand.self,
             StatsCommand.self,

@@ -40,7 +40,8 @@ final class ServerFixture {
         )
         configuration.snapshotEveryRecords = nil
         configuration.snapshotIntervalNanoseconds = nil
-        self.engine = try Engine.open(configuration, clock: VirtualClock(Self.start), fileSystem: self.fileSystem).engine
+        self.engine = try Engine.open(configuration, clock: VirtualClock(Self.start), fileSystem: self.fileSystem)
+            .engine
         var logger = Logger(label: "tally-server-test")
         logger.logLevel = .critical
         self.server = TallyServer(
@@ -91,7 +92,9 @@ extension ServerFixture {
     static func rawFrame(length: Int, opcode: UInt8, requestID: UInt64, payload: [UInt8] = []) -> [UInt8] {
         var bytes: [UInt8] = []
         FrameHeader(length: length, opcode: opcode, requestID: requestID).encode(into: &bytes)
-        bytes.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self) }
+        bytes.withUnsafeMutableBytes {
+            $0.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 0, as: UInt32.self)
+        }
         return bytes + payload
     }
 }
@@ -100,7 +103,9 @@ extension ReplyFrame {
     /// The submit reply, or a failure naming what came instead.
     var submit: SubmitBatchReply {
         get throws {
-            guard case .submitBatch(let reply) = self.reply else { throw WireSocket.Failure("not a submit reply: \(self)") }
+            guard case .submitBatch(let reply) = self.reply else {
+                throw WireSocket.Failure("not a submit reply: \(self)")
+            }
             return reply
         }
     }

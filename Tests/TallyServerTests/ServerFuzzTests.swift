@@ -29,8 +29,10 @@ struct ServerFuzzTests {
         let counts = try await withThrowingTaskGroup(of: (sent: Int, reconnects: Int).self) { group in
             for seed in 0..<connections {
                 group.addTask {
-                    try await Task.detached { try Self.fuzz(path: path, seed: UInt64(seed + 1), frames: framesPerConnection) }
-                        .value
+                    try await Task.detached {
+                        try Self.fuzz(path: path, seed: UInt64(seed + 1), frames: framesPerConnection)
+                    }
+                    .value
                 }
             }
             var total = (sent: 0, reconnects: 0)
@@ -127,12 +129,19 @@ struct ServerFuzzTests {
                 let key = random.next() % 50_000 + 1
                 let amount = UInt128(random.next() % 5_000)  // 0 is rejected: amount_zero
                 if random.next() % 5 == 0 {
-                    batch.append(.post(TransactionHeader(key: IdempotencyKey(UInt128(key)), type: .capture), legs: [.debit(2, amount), .credit(1, amount)]))
+                    batch.append(
+                        .post(
+                            TransactionHeader(key: IdempotencyKey(UInt128(key)), type: .capture),
+                            legs: [.debit(2, amount), .credit(1, amount)]
+                        )
+                    )
                 } else {
                     batch.append(ServerFixture.capture(key: key, amount: amount + 40))
                 }
             }
-            request = .submitBatch(SubmitBatchRequest(batch, acknowledgement: random.next() % 2 == 0 ? .applied : .durable))
+            request = .submitBatch(
+                SubmitBatchRequest(batch, acknowledgement: random.next() % 2 == 0 ? .applied : .durable)
+            )
         case 2:
             request = .balances(BalancesRequest([1, 2, 3, AccountID(random.next() % 10)], consistency: .applied))
         default:

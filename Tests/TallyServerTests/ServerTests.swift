@@ -14,14 +14,20 @@ struct ServerTests {
         let fixture = try await ServerFixture(limits: limits, readOnlySocket: true)
         let socket = try fixture.connect()
         let reply = try socket.roundTrip(.handshake(HandshakeRequest(clientName: "test")))
-        guard case .handshake(let handshake) = reply.reply else { Issue.record("\(reply)"); return }
+        guard case .handshake(let handshake) = reply.reply else {
+            Issue.record("\(reply)")
+            return
+        }
         #expect(handshake.version == 1)
         #expect(handshake.limits == limits)
         #expect(!handshake.isReadOnly)
         #expect(handshake.serverVersion == "tally test")
         let readOnly = try fixture.connect(readOnly: true)
         guard case .handshake(let other) = try readOnly.roundTrip(.handshake(HandshakeRequest(clientName: "ro"))).reply
-        else { Issue.record("no handshake"); return }
+        else {
+            Issue.record("no handshake")
+            return
+        }
         #expect(other.isReadOnly)
         // Socket files carry the configured permissions.
         let attributes = try FileManager.default.attributesOfItem(atPath: fixture.socketPath)
@@ -42,31 +48,46 @@ struct ServerTests {
         #expect(fixture.engine.durableSequence >= posted.sequence)
 
         let balances = try socket.roundTrip(.balances(BalancesRequest([1, 2, 3, 99]))).reply
-        guard case .balances(let values) = balances else { Issue.record("\(balances)"); return }
+        guard case .balances(let values) = balances else {
+            Issue.record("\(balances)")
+            return
+        }
         #expect(values.balances.count == 4)
-        #expect(values.balances[1]?.creditsPosted == 10 * 975)
-        #expect(values.balances[2]?.creditsPosted == 10 * 25)
+        #expect(values.balances[1]?.creditsPosted == UInt128(10 * 975))
+        #expect(values.balances[2]?.creditsPosted == UInt128(10 * 25))
         #expect(values.balances[3] == nil)
 
         let accounts = try socket.roundTrip(.accounts(AccountsRequest([2]))).reply
-        guard case .accounts(let infos) = accounts else { Issue.record("\(accounts)"); return }
+        guard case .accounts(let infos) = accounts else {
+            Issue.record("\(accounts)")
+            return
+        }
         #expect(infos.accounts.first??.merchant == 42)
 
         let aggregate = try socket.roundTrip(
             .aggregateBalance(AggregateBalanceRequest(kind: .merchantPayable, asset: "USD", .merchant(42)))
         ).reply
-        guard case .aggregateBalance(let sum) = aggregate else { Issue.record("\(aggregate)"); return }
-        #expect(sum.balance?.creditsPosted == 10 * 975)
+        guard case .aggregateBalance(let sum) = aggregate else {
+            Issue.record("\(aggregate)")
+            return
+        }
+        #expect(sum.balance?.creditsPosted == UInt128(10 * 975))
 
         let page = try socket.roundTrip(
             .aggregateBalances(AggregateBalancesRequest(kind: .merchantPayable, asset: "USD", by: .merchant))
         ).reply
-        guard case .aggregateBalances(let entries) = page else { Issue.record("\(page)"); return }
+        guard case .aggregateBalances(let entries) = page else {
+            Issue.record("\(page)")
+            return
+        }
         #expect(entries.entries.map(\.value) == [42])
         #expect(!entries.hasMore)
 
         let assets = try socket.roundTrip(.assets(AssetsRequest(["USD", "EUR"]))).reply
-        guard case .assets(let assetInfos) = assets else { Issue.record("\(assets)"); return }
+        guard case .assets(let assetInfos) = assets else {
+            Issue.record("\(assets)")
+            return
+        }
         #expect(assetInfos.assets[0]?.scale == 2)
         #expect(assetInfos.assets[1] == nil)
 
@@ -79,21 +100,33 @@ struct ServerTests {
         #expect(record.id == id)
 
         let keyed = try socket.roundTrip(.idempotencyRecord(IdempotencyRequest(IdempotencyKey(UInt128(1))))).reply
-        guard case .idempotencyRecord(let remembered) = keyed else { Issue.record("\(keyed)"); return }
+        guard case .idempotencyRecord(let remembered) = keyed else {
+            Issue.record("\(keyed)")
+            return
+        }
         #expect(remembered.record?.transaction?.id == id)
 
         let holds = try socket.roundTrip(.holds(HoldsRequest([id]))).reply
-        guard case .holds(let holdInfos) = holds else { Issue.record("\(holds)"); return }
+        guard case .holds(let holdInfos) = holds else {
+            Issue.record("\(holds)")
+            return
+        }
         #expect(holdInfos.holds == [nil])
 
         let waited = try socket.roundTrip(
             .waitUntilDurable(WaitUntilDurableRequest(sequence: posted.sequence, timeoutMilliseconds: 1_000))
         ).reply
-        guard case .waitUntilDurable(let durable) = waited else { Issue.record("\(waited)"); return }
+        guard case .waitUntilDurable(let durable) = waited else {
+            Issue.record("\(waited)")
+            return
+        }
         #expect(durable.durableSequence >= posted.sequence)
 
         let statistics = try socket.roundTrip(.statistics).reply
-        guard case .statistics(let stats) = statistics else { Issue.record("\(statistics)"); return }
+        guard case .statistics(let stats) = statistics else {
+            Issue.record("\(statistics)")
+            return
+        }
         let named = Dictionary(uniqueKeysWithValues: stats.statistics.map { ($0.name, $0.value) })
         #expect(named["server.operations"] == 14)
         #expect(named["ledger.accounts"] == 3)
@@ -112,7 +145,9 @@ struct ServerTests {
         var writes: Set<UInt64> = []
         for index in 1...200 {
             let write = try socket.send(
-                .submitBatch(SubmitBatchRequest(OperationBatch([ServerFixture.capture(key: UInt64(index), amount: 400)])))
+                .submitBatch(
+                    SubmitBatchRequest(OperationBatch([ServerFixture.capture(key: UInt64(index), amount: 400)]))
+                )
             )
             writes.insert(write)
             let read = try socket.send(.balances(BalancesRequest([2], consistency: .applied)))
@@ -120,10 +155,16 @@ struct ServerTests {
         }
         var seen = 0
         while seen < 400 {
-            guard let reply = try socket.receive() else { Issue.record("closed"); return }
+            guard let reply = try socket.receive() else {
+                Issue.record("closed")
+                return
+            }
             seen += 1
             if let credits = expected[reply.requestID] {
-                guard case .balances(let balances) = reply.reply else { Issue.record("\(reply)"); return }
+                guard case .balances(let balances) = reply.reply else {
+                    Issue.record("\(reply)")
+                    return
+                }
                 #expect(balances.balances[0]?.creditsPosted == credits)
             } else {
                 #expect(writes.contains(reply.requestID))
@@ -180,7 +221,10 @@ struct ServerTests {
         )
         #expect(refused.reply.status == .readOnly)
         let balances = try reader.roundTrip(.balances(BalancesRequest([2]))).reply
-        guard case .balances(let values) = balances else { Issue.record("\(balances)"); return }
+        guard case .balances(let values) = balances else {
+            Issue.record("\(balances)")
+            return
+        }
         #expect(values.balances[0]?.creditsPosted == 0)
         try await fixture.stop()
 
@@ -263,7 +307,10 @@ struct ServerTests {
         }
         try await Task.sleep(for: .milliseconds(200))
         let statistics = try fixture.connect().roundTrip(.statistics).reply
-        guard case .statistics(let stats) = statistics else { Issue.record("\(statistics)"); return }
+        guard case .statistics(let stats) = statistics else {
+            Issue.record("\(statistics)")
+            return
+        }
         let named = Dictionary(uniqueKeysWithValues: stats.statistics.map { ($0.name, $0.value) })
         // The setup submit plus at most the frames that fit in the in-flight budget reached the engine.
         let submitted = try #require(named["server.requests.submit"])
@@ -314,6 +361,30 @@ struct ServerTests {
         }
         #expect(named["journal.synced_records"] ?? 0 >= 42)
         try await fixture.stop()
+    }
+
+    @Test func aFailedSyncOnTheEventLoopFailsTheWriteAndTheServerGoesOnAnsweringReads() async throws {
+        let fixture = try await ServerFixture()
+        let socket = try fixture.connect()
+        let setup = try socket.roundTrip(.submitBatch(SubmitBatchRequest(ServerFixture.setup))).submit
+        #expect(setup.results.allSatisfy { $0.code == .ok })
+        fixture.fileSystem.failCalls(.synchronizeData, with: .ioError, where: FaultInjectingFileSystem.segmentFiles)
+        let batch = OperationBatch([ServerFixture.capture(key: 1, amount: 1_000)])
+        let failed = try socket.roundTrip(.submitBatch(SubmitBatchRequest(batch)))
+        // Never acknowledged: the sync that would have made it durable failed.
+        #expect(failed.reply.status == .engineFailed)
+        // Writes are refused for good; reads are served from what is durable (the setup only).
+        let again = try socket.roundTrip(.submitBatch(SubmitBatchRequest(batch)))
+        #expect(again.reply.status == .engineFailed)
+        let balances = try fixture.connect().roundTrip(.balances(BalancesRequest([1, 2])))
+        guard case .balances(let read) = balances.reply else {
+            Issue.record("\(balances)")
+            return
+        }
+        #expect(read.balances.map { $0?.debitsPosted } == [0, 0])
+        await fixture.server.shutdown()
+        #expect(throws: EngineError.self) { try fixture.engine.close() }
+        try? FileManager.default.removeItem(atPath: fixture.directory)
     }
 
     @Test func gracefulShutdownAnswersWhatWasReceivedThenCloses() async throws {
