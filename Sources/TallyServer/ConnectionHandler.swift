@@ -241,7 +241,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
                     // A closed or failed engine still has server statistics to report.
                     let ledger = try? result.get()
                     bound.run { handler in
-                        let statistics = shared.statistics.report(ledger: ledger, engine: shared.engine)
+                        let statistics = shared.statistics.report(
+                            ledger: ledger,
+                            engine: shared.engine,
+                            metrics: shared.metrics
+                        )
                         handler.answer(id, byteCount, .statistics(StatisticsReply(statistics)))
                     }
                 }

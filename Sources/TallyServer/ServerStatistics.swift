@@ -32,13 +32,24 @@ final class ServerStatistics: Sendable {
     /// Submit round trips inside the server (decoded to reply written), in microseconds.
     private let submitLatency = NIOLockedValueBox(Histogram<UInt64>(highestTrackableValue: 60_000_000))
 
-    private let requestCounter = Counter(label: "tally_requests_total")
-    private let operationCounter = Counter(label: "tally_operations_total")
-    private let errorCounter = Counter(label: "tally_error_replies_total")
-    private let busyCounter = Counter(label: "tally_busy_replies_total")
-    private let connectionCounter = Counter(label: "tally_connections_total")
-    private let openConnections = Gauge(label: "tally_connections_open")
-    private let submitTimer = Timer(label: "tally_submit_duration", preferredDisplayUnit: .microseconds)
+    private let requestCounter: Counter
+    private let operationCounter: Counter
+    private let errorCounter: Counter
+    private let busyCounter: Counter
+    private let connectionCounter: Counter
+    private let openConnections: Gauge
+    private let submitTimer: Timer
+
+    /// Metrics are made from `factory`: the process's bootstrapped backend by default.
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.requestCounter = Counter(label: "tally_requests_total", factory: factory)
+        self.operationCounter = Counter(label: "tally_operations_total", factory: factory)
+        self.errorCounter = Counter(label: "tally_error_replies_total", factory: factory)
+        self.busyCounter = Counter(label: "tally_busy_replies_total", factory: factory)
+        self.connectionCounter = Counter(label: "tally_connections_total", factory: factory)
+        self.openConnections = Gauge(label: "tally_connections_open", factory: factory)
+        self.submitTimer = Timer(label: "tally_submit_duration", preferredDisplayUnit: .microseconds, factory: factory)
+    }
 
     func connectionOpened(readOnly: Bool) {
         self.connectionsAccepted.add(1, ordering: .relaxed)
@@ -88,7 +99,7 @@ final class ServerStatistics: Sendable {
     /// Every statistic, named as docs/PROTOCOL.md's statistics section lists them: the server's
     /// own, then the ledger's (`ledger`), the journal's and snapshots' (from `engine`) and the
     /// process's.
-    func report(ledger: LedgerStatistics?, engine: Engine) -> [Statistic] {
+    func report(ledger: LedgerStatistics?, engine: Engine, metrics: MetricsRegistry? = nil) -> [Statistic] {
         var out: [Statistic] = []
         func counter(_ name: String, _ value: UInt64) { out.append(Statistic(name, .counter, value)) }
         func gauge(_ name: String, _ value: UInt64) { out.append(Statistic(name, .gauge, value)) }
@@ -146,6 +157,9 @@ final class ServerStatistics: Sendable {
         counter("snapshot.archived_segments", snapshots.archivedSegments)
         gauge("process.resident_bytes", Self.residentBytes())
         gauge("process.uptime_ms", (DispatchTime.now().uptimeNanoseconds - self.startedNanoseconds) / 1_000_000)
+        if let metrics {
+            out += metrics.statistics()
+        }
         return out
     }
 

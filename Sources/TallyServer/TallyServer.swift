@@ -11,11 +11,16 @@ import TallyWire
 final class ServerShared: Sendable {
     let engine: Engine
     let configuration: ServerConfiguration
-    let statistics = ServerStatistics()
+    let statistics: ServerStatistics
+    /// The in-process metrics backend, when the server was given one: its metrics are made there
+    /// and reported in the statistics reply.
+    let metrics: MetricsRegistry?
 
-    init(engine: Engine, configuration: ServerConfiguration) {
+    init(engine: Engine, configuration: ServerConfiguration, metrics: MetricsRegistry?) {
         self.engine = engine
         self.configuration = configuration
+        self.metrics = metrics
+        self.statistics = metrics.map { ServerStatistics(factory: $0) } ?? ServerStatistics()
     }
 }
 
@@ -41,10 +46,17 @@ public final class TallyServer: Service, Sendable {
     }
 
     /// A server of `engine`. Without a `group`, the server makes one of
-    /// ``ServerConfiguration/eventLoopThreads`` threads and shuts it down when it stops.
-    public init(engine: Engine, configuration: ServerConfiguration, logger: Logger, group: (any EventLoopGroup)? = nil)
-    {
-        self.shared = ServerShared(engine: engine, configuration: configuration)
+    /// ``ServerConfiguration/eventLoopThreads`` threads and shuts it down when it stops. The
+    /// server's metrics go to swift-metrics' bootstrapped backend, or to `metrics` when given (the
+    /// in-process registry `tally serve` uses), whose every metric the statistics reply carries.
+    public init(
+        engine: Engine,
+        configuration: ServerConfiguration,
+        logger: Logger,
+        group: (any EventLoopGroup)? = nil,
+        metrics: MetricsRegistry? = nil
+    ) {
+        self.shared = ServerShared(engine: engine, configuration: configuration, metrics: metrics)
         if let group {
             self.group = group
             self.ownsGroup = false

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import SystemPackage
 import TallyCore
@@ -143,6 +144,9 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "tally")
+        // Metrics stay in the process and are reported by the statistics request (`tally stats`).
+        let metrics = MetricsRegistry()
+        MetricsSystem.bootstrap(metrics)
 
         var engineConfiguration = Engine.Configuration(dataDirectory: FilePath(self.dataDirectory))
         engineConfiguration.queuedRequestsMax = self.maxQueuedRequests
@@ -197,7 +201,7 @@ struct ServeCommand: AsyncParsableCommand {
             shutdownDrainMilliseconds: self.drainTimeoutMs,
             serverVersion: "tally \(TallyVersion.string)"
         )
-        let server = TallyServer(engine: engine, configuration: serverConfiguration, logger: logger)
+        let server = TallyServer(engine: engine, configuration: serverConfiguration, logger: logger, metrics: metrics)
         do {
             try await server.start()
         } catch {

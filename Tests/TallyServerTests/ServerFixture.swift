@@ -25,7 +25,8 @@ final class ServerFixture {
         writerUserIDs: Set<uid_t>? = nil,
         queuedRequestsMax: Int = 4_096,
         shutdownDrainMilliseconds: Int64 = 10_000,
-        syncOnEventLoop: Bool = true
+        syncOnEventLoop: Bool = true,
+        metrics: MetricsRegistry? = nil
     ) async throws {
         // Short paths: a Unix socket path has at most 107 bytes.
         let directory = "/tmp/tally-server-\(UInt32.random(in: 0...UInt32.max))"
@@ -55,7 +56,8 @@ final class ServerFixture {
                 shutdownDrainMilliseconds: shutdownDrainMilliseconds,
                 serverVersion: "tally test"
             ),
-            logger: logger
+            logger: logger,
+            metrics: metrics
         )
         try await self.server.start()
     }

@@ -1,10 +1,11 @@
 import Foundation
 import TallyCore
 import TallyEngine
-import TallyServer
 import TallyTestKit
 import TallyWire
 import Testing
+
+@testable import TallyServer
 
 /// The server in this process, spoken to byte by byte over real Unix sockets.
 @Suite(.serialized)
@@ -385,6 +386,52 @@ struct ServerTests {
         await fixture.server.shutdown()
         #expect(throws: EngineError.self) { try fixture.engine.close() }
         try? FileManager.default.removeItem(atPath: fixture.directory)
+    }
+
+    @Test func theStatisticsReplyCarriesTheServersSwiftMetrics() async throws {
+        let registry = MetricsRegistry()
+        let fixture = try await ServerFixture(metrics: registry)
+        let socket = try fixture.connect()
+        _ = try socket.roundTrip(.submitBatch(SubmitBatchRequest(ServerFixture.setup)))
+        for key in 1...5 {
+            let batch = OperationBatch([ServerFixture.capture(key: UInt64(key), amount: 1_000)])
+            _ = try socket.roundTrip(.submitBatch(SubmitBatchRequest(batch)))
+        }
+        _ = try socket.roundTrip(.ping)
+        let reply = try socket.roundTrip(.statistics).reply
+        guard case .statistics(let stats) = reply else {
+            Issue.record("\(reply)")
+            return
+        }
+        let named = Dictionary(uniqueKeysWithValues: stats.statistics.map { ($0.name, $0) })
+        // Six submits and a ping before this request; the statistics request counts itself.
+        #expect(named["metrics.tally_requests_total"]?.value == 8)
+        #expect(named["metrics.tally_requests_total"]?.kind == .counter)
+        #expect(named["metrics.tally_operations_total"]?.value == 4 + 5)
+        #expect(named["metrics.tally_connections_total"]?.value == 1)
+        #expect(named["metrics.tally_connections_open"]?.value == 1)
+        #expect(named["metrics.tally_connections_open"]?.kind == .gauge)
+        #expect(named["metrics.tally_submit_duration.count"]?.value == 6)
+        let p50 = try #require(named["metrics.tally_submit_duration.p50_us"]?.value)
+        let maximum = try #require(named["metrics.tally_submit_duration.max_us"]?.value)
+        #expect(p50 >= 1 && p50 <= maximum)
+        #expect(named["metrics.tally_error_replies_total"]?.value == 0)
+        try await fixture.stop()
+    }
+
+    @Test func metricNamesAreStatisticNames() {
+        #expect(MetricsRegistry.name("tally_requests_total", []) == "tally_requests_total")
+        #expect(MetricsRegistry.name("HTTP-Requests", [("Method", "GET /x")]) == "http_requests.method_get__x")
+        let long = MetricsRegistry.name(String(repeating: "a", count: 200), [])
+        #expect(Statistic.isValidName("metrics." + long + ".count"))
+        // A counter and a timer under one label are both kept.
+        let registry = MetricsRegistry()
+        registry.makeCounter(label: "same", dimensions: []).increment(by: 3)
+        registry.makeTimer(label: "same", dimensions: []).recordNanoseconds(5_000)
+        let names = registry.statistics().map(\.name)
+        #expect(names.contains("metrics.same"))
+        #expect(names.contains("metrics.same_.count"))
+        #expect(registry.statistics().first { $0.name == "metrics.same" }?.value == 3)
     }
 
     @Test func gracefulShutdownAnswersWhatWasReceivedThenCloses() async throws {

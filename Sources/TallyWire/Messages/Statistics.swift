@@ -35,7 +35,8 @@ public struct Statistic: Hashable, Sendable {
         (1...WireProtocol.statisticNameBytesMax).contains(name.utf8.count) && name.utf8.allSatisfy(isNameCharacter)
     }
 
-    static func isNameCharacter(_ byte: UInt8) -> Bool {
+    /// Whether `byte` may appear in a statistic's name.
+    public static func isNameCharacter(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
             || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
