@@ -25,21 +25,27 @@ public final class MetricsRegistry: MetricsFactory, Sendable {
     public init() {}
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        self.handler(Self.name(label, dimensions)) { .counter(CounterBox()) } extract: {
+        self.handler(Self.name(label, dimensions)) {
+            .counter(CounterBox())
+        } extract: {
             if case .counter(let box) = $0 { return box }
             return nil
         }
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        self.handler(Self.name(label, dimensions)) { .recorder(RecorderBox()) } extract: {
+        self.handler(Self.name(label, dimensions)) {
+            .recorder(RecorderBox())
+        } extract: {
             if case .recorder(let box) = $0 { return box }
             return nil
         }
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        self.handler(Self.name(label, dimensions)) { .timer(TimerBox()) } extract: {
+        self.handler(Self.name(label, dimensions)) {
+            .timer(TimerBox())
+        } extract: {
             if case .timer(let box) = $0 { return box }
             return nil
         }
