@@ -8,7 +8,10 @@ final class DetachedDecoding<Value: Sendable>: @unchecked Sendable {
     private var done = false
 
     init(name: String, _ body: @escaping @Sendable () throws -> Value) {
+        // Named from inside the thread: on Linux a name set before `start()` never reaches the
+        // kernel, which keeps at most 15 bytes of one.
         let thread = Thread { [self] in
+            Thread.current.name = name
             let outcome = Result { try body() }
             self.condition.lock()
             self.outcome = outcome
@@ -16,7 +19,6 @@ final class DetachedDecoding<Value: Sendable>: @unchecked Sendable {
             self.condition.broadcast()
             self.condition.unlock()
         }
-        thread.name = name
         thread.start()
     }
 

@@ -582,8 +582,11 @@ public final class Engine: @unchecked Sendable {
         self.queue.lock()
         self.writerRunning = true
         self.queue.unlock()
-        let thread = Thread { [self] in self.runWriter() }
-        thread.name = "tally-writer"
+        // Named from inside the thread: on Linux a name set before `start()` never reaches the kernel.
+        let thread = Thread { [self] in
+            Thread.current.name = "tally-writer"
+            self.runWriter()
+        }
         thread.start()
     }
 

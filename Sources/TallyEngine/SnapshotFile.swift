@@ -387,7 +387,7 @@ public enum SnapshotFile {
                 try input.finish()
                 if section.section == .counters {
                     let keysDecoder = try decoder.keysDecoder()
-                    keys = DetachedDecoding(name: "tally-snapshot-keys") {
+                    keys = DetachedDecoding(name: "tally-snap-keys") {
                         let input = keysReader.stream(for: keysSection)
                         let decoded = try keysDecoder.decode(from: input)
                         try input.finish()

@@ -67,10 +67,12 @@ final class SnapshotSectionReader: @unchecked Sendable {
         self.sections = sections
         self.fileSystem = fileSystem
         self.running = true
+        // Named from inside the thread (on Linux a name set before `start()` never reaches the
+        // kernel, which keeps at most 15 bytes).
         let thread = Thread { [self] in
+            Thread.current.name = "tally-snap-read"
             self.run()
         }
-        thread.name = "tally-snapshot-read"
         thread.start()
     }
 

@@ -83,8 +83,11 @@ final class Snapshotter: @unchecked Sendable {
         self.condition.lock()
         self.running = true
         self.condition.unlock()
-        let thread = Thread { [self] in self.run() }
-        thread.name = "tally-snapshots"
+        // Named from inside the thread: on Linux a name set before `start()` never reaches the kernel.
+        let thread = Thread { [self] in
+            Thread.current.name = "tally-snapshots"
+            self.run()
+        }
         thread.start()
     }
 
@@ -168,7 +171,7 @@ final class Snapshotter: @unchecked Sendable {
                     lastAttempt = now
                 } else {
                     let seconds = Double(interval - (now - lastAttempt)) / 1e9
-                    self.condition.wait(until: Date(timeIntervalSinceNow: seconds))
+                    _ = self.condition.wait(until: Date(timeIntervalSinceNow: seconds))
                     continue
                 }
             }

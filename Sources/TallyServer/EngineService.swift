@@ -28,9 +28,10 @@ public struct EngineService: Service {
         // thread of its own rather than the cooperative pool.
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let thread = Thread {
+                // Named from inside: on Linux a name set before `start()` never reaches the kernel.
+                Thread.current.name = "tally-close"
                 continuation.resume(with: Result { try engine.close() })
             }
-            thread.name = "tally-engine-close"
             thread.start()
         }
         self.logger.info("engine closed", metadata: ["durable_sequence": "\(self.engine.durableSequence)"])

@@ -497,7 +497,7 @@ public final class Journal: @unchecked Sendable {
             case .wait:
                 // Timed: records appended for their appender's sync do not wake this thread, and
                 // are taken on the next wake-up if the appender has not synced them by then.
-                self.condition.wait(until: Date(timeIntervalSinceNow: deferredWaitSeconds))
+                _ = self.condition.wait(until: Date(timeIntervalSinceNow: deferredWaitSeconds))
             case .stop:
                 self.syncThreadRunning = false
                 self.condition.broadcast()
