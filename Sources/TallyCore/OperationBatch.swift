@@ -81,6 +81,24 @@ public struct OperationBatch: Sendable {
     @inlinable
     public var count: Int { self.entries.count }
 
+    /// The latest business (effective) time among the batch's transactions; zero when none gives
+    /// one. A load-test engine may let its clock follow it (see the engine's configuration).
+    public var latestEffectiveTime: Timestamp {
+        var latest = Timestamp.zero
+        for entry in self.entries {
+            let header: TransactionHeader
+            switch entry.operation {
+            case .post(let value, _, _, _), .hold(let value, _, _), .capture(let value, _, _),
+                .increaseHold(let value, _, _), .voidHold(let value, _, _), .reverse(let value, _, _):
+                header = value
+            case .createAsset, .createAccount, .setAccountStatus, .expireHold:
+                continue
+            }
+            if header.effectiveTime > latest { latest = header.effectiveTime }
+        }
+        return latest
+    }
+
     @inlinable
     public var isEmpty: Bool { self.entries.isEmpty }
 

@@ -72,6 +72,12 @@ public final class Engine: @unchecked Sendable {
         /// the writer thread's wake-up); larger batches go to the writer thread, so that the caller
         /// (a server's event loop) decodes its next request while this one is applied.
         public var callerAppliesOperationsMax: Int
+        /// For load tests only: engine time also moves forward to the latest effective (business)
+        /// time a batch carries, so that a generator's virtual clock drives hold deadlines and
+        /// retention windows, and a month of business time passes in minutes. Never in production:
+        /// any client could move the ledger's time ahead. Recorded times are journaled either way,
+        /// so replay needs no clock.
+        public var clockFollowsEffectiveTime: Bool
 
         public init(
             dataDirectory: FilePath,
@@ -90,7 +96,8 @@ public final class Engine: @unchecked Sendable {
             archiveCoveredSegments: Bool = true,
             snapshotOnClose: Bool = true,
             snapshotCompressionLevel: Int32 = 1,
-            callerAppliesOperationsMax: Int = 256
+            callerAppliesOperationsMax: Int = 256,
+            clockFollowsEffectiveTime: Bool = false
         ) {
             precondition(queuedRequestsMax >= 1)
             precondition(expiriesPerSweepMax >= 1 && expiriesPerSweepMax <= Limits.operationsPerBatchMax)
@@ -116,6 +123,7 @@ public final class Engine: @unchecked Sendable {
             self.snapshotOnClose = snapshotOnClose
             self.snapshotCompressionLevel = snapshotCompressionLevel
             self.callerAppliesOperationsMax = callerAppliesOperationsMax
+            self.clockFollowsEffectiveTime = clockFollowsEffectiveTime
         }
     }
 
@@ -714,7 +722,10 @@ public final class Engine: @unchecked Sendable {
             )
             return
         }
-        let now = self.clock.now()
+        var now = self.clock.now()
+        if self.configuration.clockFollowsEffectiveTime {
+            now = max(now, batch.latestEffectiveTime)
+        }
         self.sweepExpiries(at: now, syncByCaller: syncByCaller)
         if let failure = self.writerFailure {
             completion(.failure(failure))

@@ -346,7 +346,8 @@ extension PaymentWorkload {
             ]
         }
 
-        var total: UInt64 { self.weights.reduce(0) { $0 + UInt64($1) } }
+        /// The sum of the weights.
+        public var total: UInt64 { self.weights.reduce(0) { $0 + UInt64($1) } }
     }
 
     /// Relative weights of what happens to a card authorisation after its hold.

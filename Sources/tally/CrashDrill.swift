@@ -1,5 +1,4 @@
 import Foundation
-import Histogram
 import TallyClient
 import TallyCore
 import TallyStorage

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Histogram
 import TallyCore
 
 /// `tally drill`: a crash-recovery drill, against a server it runs itself or, with `--offline`, on

@@ -86,6 +86,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var maxInlineOperations: Int = 256
 
+    @Flag(
+        name: .long,
+        help: """
+            For load tests only: engine time is the latest effective (business) time clients send, not the \
+            wall clock, so a load generator's virtual clock drives hold deadlines and retention (tally load \
+            --start-server uses it). Never in production: any client could move the ledger's time ahead.
+            """
+    )
+    var virtualClock = false
+
     @Option(name: .long, help: "At shutdown, how long connections get to receive their replies, in milliseconds.")
     var drainTimeoutMs: Int64 = 30_000
 
@@ -163,7 +173,9 @@ struct ServeCommand: AsyncParsableCommand {
 
         let engine: Engine
         do {
-            let (opened, recovery) = try Engine.open(engineConfiguration)
+            engineConfiguration.clockFollowsEffectiveTime = self.virtualClock
+            let clock: any EngineClock = self.virtualClock ? VirtualClock(.zero) : SystemClock()
+            let (opened, recovery) = try Engine.open(engineConfiguration, clock: clock)
             engine = opened
             logger.info(
                 "recovered",

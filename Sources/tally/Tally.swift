@@ -20,7 +20,7 @@ struct Tally: AsyncParsableCommand {
             CodesCommand.self,
             AssetsCommand.self, AccountsCommand.self, PostCommand.self, HoldCommand.self, CaptureCommand.self,
             IncreaseCommand.self, VoidCommand.self, ReverseCommand.self, BalanceCommand.self, LookupCommand.self,
-            StatsCommand.self, DrillCommand.self,
+            StatsCommand.self, DrillCommand.self, LoadCommand.self,
         ]
     )
 }
