@@ -153,7 +153,7 @@ struct CLIDocumentTests {
         #expect(ClientFailure.badInput(badInput).json.serialized() == (try Self.block("failure").text))
     }
 
-    /// The client commands, `serve` and `drill`, with the path that names them.
+    /// The client commands, `serve`, `load` and `drill`, with the path that names them.
     static let commands: [(String, any ParsableCommand.Type)] = [
         ("serve", ServeCommand.self), ("assets create", AssetsCreateCommand.self),
         ("assets show", AssetsShowCommand.self), ("accounts create", AccountsCreateCommand.self),
@@ -162,7 +162,7 @@ struct CLIDocumentTests {
         ("post", PostCommand.self), ("hold", HoldCommand.self), ("capture", CaptureCommand.self),
         ("increase", IncreaseCommand.self), ("void", VoidCommand.self), ("reverse", ReverseCommand.self),
         ("balance", BalanceCommand.self), ("lookup", LookupCommand.self), ("stats", StatsCommand.self),
-        ("drill", DrillCommand.self),
+        ("load", LoadCommand.self), ("drill", DrillCommand.self),
     ]
 
     @Test func everyFlagOfEveryClientCommandIsDocumented() throws {
