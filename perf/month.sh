@@ -3,13 +3,14 @@
 # `tally serve --virtual-clock` on a fresh data directory under perf/tmp (snapshots on, at their
 # defaults), drives it with `tally load` (the month scenario: about a million accounts, 30 business
 # days), samples the server's memory, then kills the server with SIGKILL and times the restart to
-# its first answer, and writes the figures to perf/results/<date>-month.md (raw JSON beside it).
+# its first answer, and writes the figures to perf/results/<date>-month/summary.md with the raw JSON
+# beside it (load.json, stats.json, ...); the analysis of a run goes in perf/results/<date>-month.md.
 #
 #   perf/month.sh                                  # 100 million postings
 #   POSTINGS=5000000 ACCOUNTS=100000 perf/month.sh  # a smaller rehearsal
 #
 # Environment: POSTINGS (100000000), ACCOUNTS (1000000), CONNECTIONS (4), BATCH (8000 operations per
-# request), VERIFY (1: verify the state; 0: --no-verify), SCRATCH (.build-bench), DIRECTORY
+# request), VERIFY (1: verify the state; 0: --no-verify), SNAPSHOT_EVERY_RECORDS (1500), SCRATCH (.build-bench), DIRECTORY
 # (perf/tmp), OUT (perf/results/<UTC date>-month). The machine is shared: the report records the
 # load average and what else used the CPU.
 set -euo pipefail
@@ -34,8 +35,12 @@ scenario="$out/scenario.json"
 sed "s/\"accounts\": [0-9]*/\"accounts\": $accounts/" "$root/perf/scenarios/month.json" > "$scenario"
 
 start_server() {
+    # Records hold 8,000 operations here: a snapshot every 1,500 records (12 million operations)
+    # or every minute keeps the journal tail a restart replays short.
     "$tally" serve --data-directory "$directory/data" --socket "$socket" --virtual-clock \
-        --expected-accounts "$accounts" --log-level warning 2>> "$directory/serve.log" &
+        --expected-accounts "$accounts" --log-level warning \
+        --snapshot-every-records "${SNAPSHOT_EVERY_RECORDS:-1500}" --snapshot-interval-seconds 60 \
+        2>> "$directory/serve.log" &
     server=$!
     local started
     started=$(date +%s%N)
