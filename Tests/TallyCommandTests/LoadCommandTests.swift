@@ -93,7 +93,9 @@ extension ProcessTests {
         }
 
         @Test func aBadScenarioOrNoServerCannotRun() throws {
-            let bad = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID().uuidString).json")
+            let bad = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "scenario-\(UUID().uuidString).json"
+            )
             try Data(#"{"acounts": 5}"#.utf8).write(to: bad)
             defer { try? FileManager.default.removeItem(at: bad) }
             let misspelt = try TallyBinary.run(["load", "--start-server", "--scenario", bad.path, "--json"])
