@@ -8,11 +8,13 @@ struct Tally: AsyncParsableCommand {
         commandName: "tally",
         abstract: "An in-memory, single-writer, double-entry ledger engine for payment platforms.",
         discussion: """
-            This build has the ledger core and its durable engine: `tally simulate` runs a seeded, \
-            realistic payment workload through the ledger in memory, or through the engine's \
-            write-ahead journal with --data-directory; `tally journal` verifies and inspects a data \
-            directory's journal, `tally snapshot` creates, verifies and inspects its snapshots; \
-            `tally serve` serves a data directory on a Unix socket.
+            `tally serve` serves a data directory on a Unix socket; the client commands (assets, \
+            accounts, post, hold, capture, increase, void, reverse, balance, lookup, stats) talk to \
+            it. `tally load` drives a server with a realistic payment workload and verifies its state; \
+            `tally drill` kills a server at random moments and proves nothing acknowledged is lost. \
+            Offline: `tally simulate` runs the workload in memory (or through the engine with \
+            --data-directory), `tally journal` and `tally snapshot` verify and inspect a data \
+            directory's files. docs/CLI.md describes every command.
             """,
         version: TallyVersion.string,
         subcommands: [
