@@ -95,12 +95,24 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // What the snapshot harnesses share: the shape of their large state (the accounts of a payment
+        // service provider) and the steps of building it through the engine, up to its snapshot.
+        .target(
+            name: "SnapshotBenchmarkSupport",
+            dependencies: [
+                "CommitBenchmarkSupport",
+                tallyCore,
+                tallyEngine,
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // Snapshots at scale: a large state built through the engine, the snapshot's size per section,
         // SnapshotFile.read throughput per section, and restart to serving (perf/snapshot-benchmarks.sh).
         .executableTarget(
             name: "SnapshotRestart",
             dependencies: [
                 "CommitBenchmarkSupport",
+                "SnapshotBenchmarkSupport",
                 tallyCore,
                 tallyStorage,
                 tallyEngine,
@@ -117,6 +129,7 @@ let package = Package(
             dependencies: [
                 "CSnapshotLatency",
                 "CommitBenchmarkSupport",
+                "SnapshotBenchmarkSupport",
                 tallyCore,
                 tallyStorage,
                 tallyEngine,

@@ -12,6 +12,11 @@ public func monotonicNanoseconds() -> UInt64 {
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
+/// Seconds on the monotonic clock since `start` (a `monotonicNanoseconds()` reading).
+public func seconds(since start: UInt64) -> Double {
+    Double(monotonicNanoseconds() - start) / 1e9
+}
+
 /// The calling thread's CPU time, in nanoseconds.
 @inline(__always)
 public func threadCPUNanoseconds() -> UInt64 {

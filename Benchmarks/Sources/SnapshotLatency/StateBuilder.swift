@@ -1,18 +1,15 @@
 import CommitBenchmarkSupport
-import Dispatch
-import Foundation
-import Synchronization
-import SystemPackage
+import SnapshotBenchmarkSupport
 import TallyCore
-import TallyEngine
 
-// The large state, built once through the real engine. The shape and the way it is built follow
-// SnapshotRestart's StateBuilder (accounts of a payment service provider, keyed operations spread
-// over a month of virtual engine time, holds left open), without the journal tail: this harness
-// only needs a big state and a snapshot of it for the snapshotter to start from.
+// The large state, built once through the real engine. The accounts, their ids and the ledger
+// settings are SnapshotRestart's (`PaymentLedgerShape`), and so are the steps of the build
+// (`StateBuildEngine`): keyed operations spread over a month of virtual engine time, holds left open;
+// without the journal tail: this harness only needs a big state and a snapshot of it for the
+// snapshotter to start from.
 
 /// What the large state is made of.
-struct StateShape: Codable, Sendable {
+struct StateShape: Codable, Sendable, PaymentLedgerShape {
     /// Accounts: PSP receivables, one fee revenue account, and merchant payables (one merchant each).
     var accounts: Int
     /// Operations with an idempotency key (all retained: they fall within the 30-day key window).
@@ -24,46 +21,8 @@ struct StateShape: Codable, Sendable {
     var spanDays: Double
     var operationsPerBatch: Int
 
-    static let pspCount = 64
-    static let holdTimeoutSeconds: UInt32 = 60 * 86_400
-    static let asset: AssetCode = "USD"
-    /// Engine time at the start: 2027-01-15.
-    static let startNanoseconds: UInt64 = 1_800_000_000 * 1_000_000_000
-
-    /// The data directory's stored settings are the defaults (30-day key window, 7-day
-    /// retention), as a server would run; the capacity hints are not stored.
-    var buildConfiguration: LedgerConfiguration {
-        LedgerConfiguration(
-            expectedAccounts: self.accounts,
-            expectedRetainedKeys: self.operations + self.operations / 8
-        )
-    }
-
     var name: String {
         "snapshot-latency-a\(self.accounts)-o\(self.operations)-h\(self.openHolds)-d\(format(self.spanDays, digits: 1))"
-    }
-
-    /// Account `index` (0-based): random-looking 64-bit ids, as an upstream system would assign.
-    static func account(_ index: Int) -> AccountID {
-        AccountID(mix(UInt64(index) &+ 0x1000))
-    }
-
-    static func psp(_ draw: UInt64) -> AccountID { account(Int(draw % UInt64(pspCount))) }
-    static var feeRevenue: AccountID { account(pspCount) }
-    func merchant(_ draw: UInt64) -> AccountID {
-        let merchants = UInt64(self.accounts - Self.pspCount - 1)
-        return Self.account(Self.pspCount + 1 + Int(draw % merchants))
-    }
-
-    /// MurmurHash3's finaliser (a bijection).
-    static func mix(_ value: UInt64) -> UInt64 {
-        var x = value
-        x ^= x >> 33
-        x &*= 0xff51_afd7_ed55_8ccd
-        x ^= x >> 33
-        x &*= 0xc4ce_b9fe_1a85_ec53
-        x ^= x >> 33
-        return x
     }
 
     static func key(_ sequence: UInt64) -> IdempotencyKey {
@@ -93,59 +52,9 @@ struct StateBuilder {
     let shape: StateShape
     let directory: String
 
-    static let inFlightMax = 8
-
     func build(log: (String) -> Void) throws -> Report {
-        let clock = VirtualClock(Timestamp(nanosecondsSinceEpoch: StateShape.startNanoseconds))
-        let configuration = Engine.Configuration(
-            dataDirectory: FilePath(self.directory),
-            ledger: self.shape.buildConfiguration,
-            storedSettings: .requireMatch,
-            snapshotEveryRecords: nil,
-            snapshotIntervalNanoseconds: nil,
-            snapshotOnClose: false
-        )
-        let (engine, _) = try Engine.open(configuration, clock: clock)
-        let started = monotonicNanoseconds()
-        let pipeline = Pipeline(engine: engine)
-
-        var batch = OperationBatch()
-        batch.append(.createAsset(CreateAsset(code: StateShape.asset, scale: 2)))
-        for index in 0..<self.shape.accounts {
-            let kind: AccountKind
-            var merchant: UInt64 = 0
-            var partner: UInt64 = 0
-            if index < StateShape.pspCount {
-                kind = .pspReceivable
-                partner = UInt64(1 + index)
-            } else if index == StateShape.pspCount {
-                kind = .feeRevenue
-            } else {
-                kind = .merchantPayable
-                merchant = UInt64(index)
-            }
-            batch.append(
-                .createAccount(
-                    CreateAccount(
-                        id: StateShape.account(index),
-                        asset: StateShape.asset,
-                        kind: kind,
-                        merchant: merchant,
-                        partner: partner
-                    )
-                )
-            )
-            if batch.count == Limits.operationsPerBatchMax {
-                try pipeline.submit(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        if batch.count > 0 {
-            try pipeline.submit(batch)
-            batch.removeAll(keepingCapacity: true)
-        }
-        try pipeline.drain()
-        log("accounts created: \(self.shape.accounts) in \(format(seconds(since: started), digits: 1)) s")
+        let build = try StateBuildEngine(shape: self.shape, directory: self.directory)
+        try build.createAccounts(log: log)
 
         // Per operation a deterministic draw picks the kind: captures with a fee 5%, holds as many
         // as open holds are wanted, transfers the rest.
@@ -154,6 +63,7 @@ struct StateBuilder {
         let stepNanoseconds = UInt64(self.shape.spanDays * 86_400e9) / UInt64(max(1, batches))
         let feeCaptureShare = 0.05
         let holdShare = feeCaptureShare + Double(self.shape.openHolds) / Double(max(1, operations))
+        var batch = OperationBatch()
         var legs: [Leg] = []
         var reported = monotonicNanoseconds()
         let buildStarted = reported
@@ -190,30 +100,15 @@ struct StateBuilder {
                 batch.appendPost(TransactionHeader(key: key, type: .settlement), legs: legs)
             }
             if batch.count == self.shape.operationsPerBatch || sequence + 1 == UInt64(operations) {
-                clock.advance(byNanoseconds: stepNanoseconds)
-                try pipeline.submit(batch)
+                build.clock.advance(byNanoseconds: stepNanoseconds)
+                try build.pipeline.submit(batch)
                 batch.removeAll(keepingCapacity: true)
             }
-            if sequence % 1_000_000 == 999_999 {
-                let now = monotonicNanoseconds()
-                log(
-                    "\(sequence + 1) operations, \(format(Double(1_000_000) / Double(now - reported) * 1e9, digits: 0))/s, "
-                        + MachineState.sample(directory: self.directory).loadText
-                )
-                reported = now
-            }
+            build.logProgress(after: sequence, reported: &reported, log: log)
         }
-        try pipeline.drain()
-        let buildSeconds = seconds(since: buildStarted)
-        try pipeline.waitDurable()
-        log("operations applied and durable: \(format(buildSeconds, digits: 1)) s; writing the snapshot")
-
-        let statistics = try blocking { try await engine.read(.durable) { $0.statistics } }
-        let snapshotStarted = monotonicNanoseconds()
-        let info = try blocking { try await engine.snapshot() }
-        let snapshotSeconds = seconds(since: snapshotStarted)
-        log("snapshot through sequence \(info.sequence): \(format(snapshotSeconds, digits: 1)) s")
-        try engine.close()
+        let snapshot = try build.snapshot(buildStarted: buildStarted, log: log)
+        let statistics = snapshot.statistics
+        try build.engine.close()
         return Report(
             shape: self.shape,
             accounts: statistics.accounts,
@@ -222,93 +117,11 @@ struct StateBuilder {
             transactions: statistics.transactions,
             retainedTransactions: statistics.retainedTransactions,
             rejectedOperations: statistics.rejectedOperations,
-            buildSeconds: buildSeconds,
-            snapshotSeconds: snapshotSeconds,
-            snapshotSequence: info.sequence,
-            snapshotFileBytes: info.fileBytes,
-            snapshotUncompressedBytes: info.uncompressedBytes
+            buildSeconds: snapshot.buildSeconds,
+            snapshotSeconds: snapshot.snapshotSeconds,
+            snapshotSequence: snapshot.info.sequence,
+            snapshotFileBytes: snapshot.info.fileBytes,
+            snapshotUncompressedBytes: snapshot.info.uncompressedBytes
         )
     }
-}
-
-func seconds(since start: UInt64) -> Double {
-    Double(monotonicNanoseconds() - start) / 1e9
-}
-
-/// Requests to the engine with a bounded number in flight, acknowledged when applied.
-final class Pipeline: @unchecked Sendable {
-    // @unchecked: the mutable state is behind `lock`.
-    private let engine: Engine
-    private let slots = DispatchSemaphore(value: StateBuilder.inFlightMax)
-    private let lock = NSLock()
-    private var failure: String?
-    private var lastSequence: UInt64 = 0
-
-    init(engine: Engine) {
-        self.engine = engine
-    }
-
-    func submit(_ batch: OperationBatch) throws {
-        self.slots.wait()
-        try self.check()
-        self.engine.submit(batch, acknowledgement: .applied) { result in
-            self.lock.lock()
-            switch result {
-            case .success(let response):
-                self.lastSequence = max(self.lastSequence, response.sequence)
-                if let index = response.results.firstIndex(where: { !$0.code.isOK }) {
-                    self.failure = self.failure ?? "operation \(index) of a batch: \(response.results[index])"
-                }
-            case .failure(let error):
-                self.failure = self.failure ?? "\(error)"
-            }
-            self.lock.unlock()
-            self.slots.signal()
-        }
-    }
-
-    /// Waits for every request in flight.
-    func drain() throws {
-        for _ in 0..<StateBuilder.inFlightMax {
-            self.slots.wait()
-        }
-        for _ in 0..<StateBuilder.inFlightMax {
-            self.slots.signal()
-        }
-        try self.check()
-    }
-
-    func waitDurable() throws {
-        let sequence = self.lock.withLock { self.lastSequence }
-        let engine = self.engine
-        try blocking { try await engine.waitUntilDurable(sequence) }
-    }
-
-    private func check() throws {
-        if let failure = self.lock.withLock({ self.failure }) {
-            throw HarnessFailure(description: "building the state failed: \(failure)")
-        }
-    }
-}
-
-struct HarnessFailure: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Runs `body` on the cooperative pool and waits for it (the main thread is not on the pool).
-func blocking<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) throws -> Value {
-    let outcome = Mutex<Result<Value, any Error>?>(nil)
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        let result: Result<Value, any Error>
-        do {
-            result = .success(try await body())
-        } catch {
-            result = .failure(error)
-        }
-        outcome.withLock { $0 = result }
-        done.signal()
-    }
-    done.wait()
-    return try outcome.withLock { $0! }.get()
 }

@@ -117,17 +117,13 @@ func log(_ message: String) {
 let buildReportPath = baseDirectory + "/snapshot-latency-build.json"
 let buildReport: StateBuilder.Report
 do {
-    if !options.isSet("rebuild"), let data = FileManager.default.contents(atPath: buildReportPath) {
-        buildReport = try JSONDecoder().decode(StateBuilder.Report.self, from: data)
-        log("reusing the state in \(baseDirectory) (--rebuild builds it again)")
-    } else {
-        try? FileManager.default.removeItem(atPath: baseDirectory)
-        try FileManager.default.createDirectory(atPath: baseDirectory, withIntermediateDirectories: true)
-        log("building the state in \(baseDirectory); \(MachineState.sample(directory: baseDirectory).loadText)")
-        buildReport = try StateBuilder(shape: shape, directory: baseDirectory).build(log: log)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(buildReport).write(to: URL(fileURLWithPath: buildReportPath))
+    buildReport = try BuiltState.reuseOrBuild(
+        directory: baseDirectory,
+        reportPath: buildReportPath,
+        reuse: !options.isSet("rebuild"),
+        log: log
+    ) {
+        try StateBuilder(shape: shape, directory: baseDirectory).build(log: log)
     }
 } catch {
     print("error: \(error)")

@@ -1,13 +1,12 @@
 import CommitBenchmarkSupport
-import Dispatch
 import Foundation
-import Synchronization
-import SystemPackage
+import SnapshotBenchmarkSupport
 import TallyCore
 import TallyEngine
 
-/// What the large state is made of.
-struct StateShape: Codable {
+/// What the large state is made of; the accounts, ids and settings are SnapshotLatency's too
+/// (`PaymentLedgerShape`), the journal tail and the keys are this harness's own.
+struct StateShape: Codable, PaymentLedgerShape {
     /// Accounts: PSP receivables, one fee revenue account, and merchant payables (one merchant each).
     var accounts: Int
     /// Operations with an idempotency key (every one is retained: they all fall in the key window).
@@ -23,48 +22,9 @@ struct StateShape: Codable {
     var tailOperationsPerRecord: Int
     var operationsPerBatch: Int
 
-    static let pspCount = 64
-    /// Holds stay open past the span, so that none expires while the state is built.
-    static let holdTimeoutSeconds: UInt32 = 60 * 86_400
-    static let asset: AssetCode = "USD"
-    /// Engine time at the start: 2027-01-15.
-    static let startNanoseconds: UInt64 = 1_800_000_000 * 1_000_000_000
-
-    /// The data directory's ledger settings: the defaults (30-day key window, 7-day retention), as a
-    /// server would run; only the capacity hints of the build differ (they are not stored).
-    var buildConfiguration: LedgerConfiguration {
-        LedgerConfiguration(
-            expectedAccounts: self.accounts,
-            expectedRetainedKeys: self.operations + self.operations / 8
-        )
-    }
-
     var name: String {
         "snapshot-state-a\(self.accounts)-o\(self.operations)-h\(self.openHolds)-d\(format(self.spanDays, digits: 1))"
             + "-t\(self.tailOperations)x\(self.tailOperationsPerRecord)"
-    }
-
-    /// Account `index` (0-based): random-looking 64-bit ids, as an upstream system would assign.
-    static func account(_ index: Int) -> AccountID {
-        AccountID(mix(UInt64(index) &+ 0x1000))
-    }
-
-    static func psp(_ draw: UInt64) -> AccountID { account(Int(draw % UInt64(pspCount))) }
-    static var feeRevenue: AccountID { account(pspCount) }
-    func merchant(_ draw: UInt64) -> AccountID {
-        let merchants = UInt64(self.accounts - Self.pspCount - 1)
-        return Self.account(Self.pspCount + 1 + Int(draw % merchants))
-    }
-
-    /// MurmurHash3's finaliser (a bijection).
-    static func mix(_ value: UInt64) -> UInt64 {
-        var x = value
-        x ^= x >> 33
-        x &*= 0xff51_afd7_ed55_8ccd
-        x ^= x >> 33
-        x &*= 0xc4ce_b9fe_1a85_ec53
-        x ^= x >> 33
-        return x
     }
 
     /// The key of operation `sequence`: 128 random-looking bits, as a client's UUIDs would be (a
@@ -117,62 +77,11 @@ struct StateBuilder {
     let shape: StateShape
     let directory: String
 
-    /// Requests in flight while building.
-    static let inFlightMax = 8
-
     func build(log: (String) -> Void) throws -> Report {
-        let clock = VirtualClock(Timestamp(nanosecondsSinceEpoch: StateShape.startNanoseconds))
-        let configuration = Engine.Configuration(
-            dataDirectory: FilePath(self.directory),
-            ledger: self.shape.buildConfiguration,
-            storedSettings: .requireMatch,
-            // One snapshot, when asked for, and none at close: the tail stays for restart to replay.
-            snapshotEveryRecords: nil,
-            snapshotIntervalNanoseconds: nil,
-            snapshotOnClose: false
-        )
-        let (engine, _) = try Engine.open(configuration, clock: clock)
-        let started = monotonicNanoseconds()
-        let pipeline = Pipeline(engine: engine)
-
-        // Accounts.
-        var batch = OperationBatch()
-        batch.append(.createAsset(CreateAsset(code: StateShape.asset, scale: 2)))
-        for index in 0..<self.shape.accounts {
-            let kind: AccountKind
-            var merchant: UInt64 = 0
-            var partner: UInt64 = 0
-            if index < StateShape.pspCount {
-                kind = .pspReceivable
-                partner = UInt64(1 + index)
-            } else if index == StateShape.pspCount {
-                kind = .feeRevenue
-            } else {
-                kind = .merchantPayable
-                merchant = UInt64(index)
-            }
-            batch.append(
-                .createAccount(
-                    CreateAccount(
-                        id: StateShape.account(index),
-                        asset: StateShape.asset,
-                        kind: kind,
-                        merchant: merchant,
-                        partner: partner
-                    )
-                )
-            )
-            if batch.count == Limits.operationsPerBatchMax {
-                try pipeline.submit(batch, kinds: nil)
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        if batch.count > 0 {
-            try pipeline.submit(batch, kinds: nil)
-            batch.removeAll(keepingCapacity: true)
-        }
-        try pipeline.drain()
-        log("accounts created: \(self.shape.accounts) in \(format(seconds(since: started), digits: 1)) s")
+        let build = try StateBuildEngine(shape: self.shape, directory: self.directory)
+        let clock = build.clock
+        let pipeline = build.pipeline
+        try build.createAccounts(log: log)
 
         // Keyed operations. Per operation, a deterministic draw picks the kind: reversals 0.1%,
         // captures with a fee 5%, holds 1.5 x the open holds wanted, full captures of earlier
@@ -188,6 +97,7 @@ struct StateBuilder {
             hold: 0.051 + holdShare,
             holdCapture: 0.051 + holdShare + holdCaptureShare
         )
+        var batch = OperationBatch()
         var legs: [Leg] = []
         var kinds: [Pipeline.Kind] = []
         var capturable: [(hold: TransactionID, amount: UInt128)] = []
@@ -250,25 +160,9 @@ struct StateBuilder {
                 batch.removeAll(keepingCapacity: true)
                 kinds.removeAll(keepingCapacity: true)
             }
-            if sequence % 1_000_000 == 999_999 {
-                let now = monotonicNanoseconds()
-                log(
-                    "\(sequence + 1) operations, \(format(Double(1_000_000) / Double(now - reported) * 1e9, digits: 0))/s, "
-                        + "\(MachineState.sample(directory: self.directory).loadText)"
-                )
-                reported = now
-            }
+            build.logProgress(after: sequence, reported: &reported, log: log)
         }
-        try pipeline.drain()
-        let buildSeconds = seconds(since: buildStarted)
-        try pipeline.waitDurable()
-        log("operations applied and durable: \(format(buildSeconds, digits: 1)) s; writing the snapshot")
-
-        let statistics = try blocking { try await engine.read(.durable) { $0.statistics } }
-        let snapshotStarted = monotonicNanoseconds()
-        let info = try blocking { try await engine.snapshot() }
-        let snapshotSeconds = seconds(since: snapshotStarted)
-        log("snapshot through sequence \(info.sequence): \(format(snapshotSeconds, digits: 1)) s")
+        let snapshot = try build.snapshot(buildStarted: buildStarted, log: log)
 
         // The tail: transfers after the snapshot, which restart replays.
         let tailStarted = monotonicNanoseconds()
@@ -300,7 +194,7 @@ struct StateBuilder {
         try pipeline.drain()
         try pipeline.waitDurable()
         let tailSeconds = seconds(since: tailStarted)
-        try engine.close()
+        try build.engine.close()
 
         // Live segments and the archive (closed segments a snapshot covers, compressed).
         var journalBytes: Int64 = 0
@@ -314,129 +208,14 @@ struct StateBuilder {
             }
         }
         return Report(
-            statistics: Statistics(statistics),
-            buildSeconds: buildSeconds,
-            operationsPerSecond: Double(operations) / buildSeconds,
-            snapshotSeconds: snapshotSeconds,
-            snapshotSequence: info.sequence,
+            statistics: Statistics(snapshot.statistics),
+            buildSeconds: snapshot.buildSeconds,
+            operationsPerSecond: Double(operations) / snapshot.buildSeconds,
+            snapshotSeconds: snapshot.snapshotSeconds,
+            snapshotSequence: snapshot.info.sequence,
             tailSeconds: tailSeconds,
             journalBytes: journalBytes,
-            snapshotName: SnapshotFile.name(sequence: info.sequence)
+            snapshotName: SnapshotFile.name(sequence: snapshot.info.sequence)
         )
     }
-}
-
-func seconds(since start: UInt64) -> Double {
-    Double(monotonicNanoseconds() - start) / 1e9
-}
-
-/// Requests to the engine with a bounded number in flight; remembers the transaction ids of holds
-/// (to capture later) and of the latest transfer (to reverse).
-final class Pipeline: @unchecked Sendable {
-    // @unchecked: the mutable state is behind `lock`.
-    enum Kind {
-        case transfer
-        case hold(UInt128)
-        case other
-    }
-
-    private let engine: Engine
-    private let slots = DispatchSemaphore(value: StateBuilder.inFlightMax)
-    private let lock = NSLock()
-    private var holds: [(hold: TransactionID, amount: UInt128)] = []
-    private var transfer: TransactionID?
-    private var failure: String?
-    private var lastSequence: UInt64 = 0
-
-    init(engine: Engine) {
-        self.engine = engine
-    }
-
-    func submit(_ batch: OperationBatch, kinds: [Kind]?) throws {
-        self.slots.wait()
-        try self.check()
-        self.engine.submit(batch, acknowledgement: .applied) { result in
-            self.lock.lock()
-            switch result {
-            case .success(let response):
-                self.lastSequence = max(self.lastSequence, response.sequence)
-                for (index, result) in response.results.enumerated() {
-                    guard result.code.isOK else {
-                        self.failure = self.failure ?? "operation \(index) of a batch: \(result)"
-                        continue
-                    }
-                    guard let kinds else { continue }
-                    switch kinds[index] {
-                    case .transfer: self.transfer = result.transactionID
-                    case .hold(let amount): self.holds.append((result.transactionID, amount))
-                    case .other: break
-                    }
-                }
-            case .failure(let error):
-                self.failure = self.failure ?? "\(error)"
-            }
-            self.lock.unlock()
-            self.slots.signal()
-        }
-    }
-
-    /// Waits for every request in flight.
-    func drain() throws {
-        for _ in 0..<StateBuilder.inFlightMax {
-            self.slots.wait()
-        }
-        for _ in 0..<StateBuilder.inFlightMax {
-            self.slots.signal()
-        }
-        try self.check()
-    }
-
-    func waitDurable() throws {
-        let sequence = self.lock.withLock { self.lastSequence }
-        let engine = self.engine
-        try blocking { try await engine.waitUntilDurable(sequence) }
-    }
-
-    func lastTransfer() -> TransactionID? {
-        self.lock.withLock { self.transfer }
-    }
-
-    /// Moves the holds applied so far to `into` (dropping what `start` has passed); false if none.
-    func takeHolds(into destination: inout [(hold: TransactionID, amount: UInt128)], start: inout Int) -> Bool {
-        destination.removeFirst(start)
-        start = 0
-        self.lock.withLock {
-            destination.append(contentsOf: self.holds)
-            self.holds.removeAll(keepingCapacity: true)
-        }
-        return !destination.isEmpty
-    }
-
-    private func check() throws {
-        if let failure = self.lock.withLock({ self.failure }) {
-            throw HarnessFailure(description: "building the state failed: \(failure)")
-        }
-    }
-}
-
-struct HarnessFailure: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Runs `body` on the cooperative pool and waits for it (the main thread is not on the pool).
-func blocking<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) throws -> Value {
-    let outcome = Mutex<Result<Value, any Error>?>(nil)
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        let result: Result<Value, any Error>
-        do {
-            result = .success(try await body())
-        } catch {
-            result = .failure(error)
-        }
-        outcome.withLock { $0 = result }
-        done.signal()
-    }
-    done.wait()
-    return try outcome.withLock { $0! }.get()
 }

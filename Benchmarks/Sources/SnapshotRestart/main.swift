@@ -166,21 +166,16 @@ func child<Sample: Decodable>(_ mode: String, as: Sample.Type) throws -> Sample 
 // MARK: - The state
 
 let buildReportPath = dataDirectory + "/snapshot-restart-build.json"
-var buildReport: StateBuilder.Report
+let buildReport: StateBuilder.Report
 do {
-    if !options.isSet("rebuild"), newestSnapshot(in: dataDirectory) != nil,
-        let data = FileManager.default.contents(atPath: buildReportPath)
-    {
-        buildReport = try JSONDecoder().decode(StateBuilder.Report.self, from: data)
-        log("reusing the state in \(dataDirectory) (--rebuild builds it again)")
-    } else {
-        try? FileManager.default.removeItem(atPath: dataDirectory)
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        log("building the state in \(dataDirectory); \(MachineState.sample(directory: dataDirectory).loadText)")
-        buildReport = try StateBuilder(shape: shape, directory: dataDirectory).build(log: log)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(buildReport).write(to: URL(fileURLWithPath: buildReportPath))
+    // Reused only with its snapshot: restart and decode measure that.
+    buildReport = try BuiltState.reuseOrBuild(
+        directory: dataDirectory,
+        reportPath: buildReportPath,
+        reuse: !options.isSet("rebuild") && newestSnapshot(in: dataDirectory) != nil,
+        log: log
+    ) {
+        try StateBuilder(shape: shape, directory: dataDirectory).build(log: log)
     }
 } catch {
     print("error: \(error)")
