@@ -97,7 +97,7 @@ struct CrashDrill {
         for crash in 0..<self.options.crashes {
             let started = ContinuousClock.now
             let server = try self.startServer()
-            report.recoveryMilliseconds.append(Self.milliseconds(ContinuousClock.now - started))
+            report.recoveryMilliseconds.append((ContinuousClock.now - started).inSeconds * 1_000)
             let client = try await Self.connect(server)
             try await self.verifyAcknowledged(client, into: &report)
             if crash == 0 {
@@ -140,7 +140,7 @@ struct CrashDrill {
         // snapshot plus a journal tail; those are verified too; then a clean stop.
         let started = ContinuousClock.now
         let server = try self.startServer()
-        report.recoveryMilliseconds.append(Self.milliseconds(ContinuousClock.now - started))
+        report.recoveryMilliseconds.append((ContinuousClock.now - started).inSeconds * 1_000)
         let client = try await Self.connect(server)
         try await self.verifyAcknowledged(client, into: &report)
         try await self.postUntilSnapshotted(client, run: self.options.crashes, into: &report)
@@ -370,8 +370,4 @@ struct CrashDrill {
         return names.contains { $0.hasSuffix(".tmp") }
     }
 
-    static func milliseconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
-    }
 }

@@ -76,7 +76,7 @@ struct LoadRun {
             guard let progress = options.progress else { return }
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(options.progressIntervalSeconds))
-                let elapsed = Self.seconds(ContinuousClock.now - start)
+                let elapsed = (ContinuousClock.now - start).inSeconds
                 let done = shared.operations.load(ordering: .relaxed)
                 let (p50, p99) = shared.latency.withLock {
                     $0.totalCount == 0 ? (0, 0) : ($0.valueAtPercentile(50), $0.valueAtPercentile(99))
@@ -121,7 +121,7 @@ struct LoadRun {
                 for (code, count) in part.results { outcome.results[code, default: 0] += count }
             }
         }
-        outcome.seconds = Self.seconds(ContinuousClock.now - start)
+        outcome.seconds = (ContinuousClock.now - start).inSeconds
         progressTask.cancel()
         outcome.latency = shared.latency.withLock { $0 }
         for client in clients { await client.close() }
@@ -149,7 +149,7 @@ struct LoadRun {
                 let before = shared.operations.add(count, ordering: .relaxed).oldValue
                 if before >= options.operations { break }
                 count = min(count, options.operations - before)
-                if let seconds = options.seconds, Self.seconds(ContinuousClock.now - start) >= seconds {
+                if let seconds = options.seconds, (ContinuousClock.now - start).inSeconds >= seconds {
                     shared.stop.store(true, ordering: .relaxed)
                     break
                 }
@@ -185,7 +185,7 @@ struct LoadRun {
                 }
             }
             let reply = answer!
-            let microseconds = UInt64(max(1, Self.seconds(ContinuousClock.now - sent) * 1e6))
+            let microseconds = UInt64(max(1, (ContinuousClock.now - sent).inSeconds * 1e6))
             shared.latency.withLock { _ = $0.record(min(microseconds, 600_000_000)) }
             options.verifier?.received(
                 batch,
@@ -211,8 +211,4 @@ struct LoadRun {
         return outcome
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -151,7 +151,7 @@ extension SimulateCommand {
         }
         progress.finish()
         let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.inSeconds
         let report = DurableReport(
             seed: self.seed,
             dataDirectory: dataDirectory,
@@ -247,7 +247,7 @@ extension SimulateCommand {
             violations: [String],
             invariantsChecked: Bool
         ) {
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.inSeconds
             let applied = summary.operations + summary.setupOperations + summary.expiryOperations
             self.seed = summary.seed
             self.operations = summary.operations
@@ -324,7 +324,7 @@ extension SimulateCommand {
         func update(done: Int, elapsed: Duration) {
             guard self.enabled, ContinuousClock.now - self.lastDraw > .milliseconds(250) else { return }
             self.lastDraw = ContinuousClock.now
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.inSeconds
             let rate = seconds > 0 ? Double(done) / seconds : 0
             let remaining = rate > 0 ? Double(self.total - done) / rate : 0
             let percent = self.total > 0 ? 100 * Double(done) / Double(self.total) : 100

@@ -71,10 +71,6 @@ private func storedLedgerConfiguration(
     return stored
 }
 
-private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-}
-
 /// A time in nanoseconds since 1970 as ISO 8601 UTC with milliseconds.
 private func iso8601(nanoseconds: UInt64) -> String {
     let formatter = ISO8601DateFormatter()
@@ -183,7 +179,7 @@ struct SnapshotCreateCommand: AsyncParsableCommand {
             try? engine.close()
             throw error
         }
-        output.seconds = seconds(ContinuousClock.now - started)
+        output.seconds = (ContinuousClock.now - started).inSeconds
         try engine.close()
         // The engine answers with the newest snapshot when it covers the last record already.
         output.written =
@@ -384,7 +380,7 @@ struct SnapshotVerifyCommand: ParsableCommand {
                 checked.error = "\(error)"
                 checked.errorOffset = (error as? StorageError)?.offset
             }
-            checked.seconds = seconds(ContinuousClock.now - started)
+            checked.seconds = (ContinuousClock.now - started).inSeconds
             output.snapshots.append(checked)
         }
         guard self.replay, !infos.isEmpty else { return }
@@ -395,7 +391,7 @@ struct SnapshotVerifyCommand: ParsableCommand {
             digestsAt: Set(infos.values.map(\.sequence)),
             fileSystem: fileSystem
         )
-        output.replaySeconds = seconds(ContinuousClock.now - started)
+        output.replaySeconds = (ContinuousClock.now - started).inSeconds
         output.journalRecordsReplayed = replay.records
         for (index, info) in infos {
             if let digest = replay.digests[info.sequence] {
